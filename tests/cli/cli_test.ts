@@ -1,0 +1,167 @@
+import { assert, assertEquals } from "../assert.ts";
+import { main } from "../../cli/main.ts";
+import type { Io } from "../../cli/_command.ts";
+
+function capture(tty = false): Io & { out: string; err: string } {
+  const io = {
+    out: "",
+    err: "",
+    stdout(s: string) {
+      io.out += s;
+    },
+    stderr(s: string) {
+      io.err += s;
+    },
+    stderrIsTerminal: tty,
+  };
+  return io;
+}
+
+Deno.test("help and version", async () => {
+  let io = capture();
+  assertEquals(await main(["--help"], io), 0);
+  assert(io.out.includes("Commands:") && io.out.includes("synth") && io.out.includes("Example:"));
+  io = capture();
+  assertEquals(await main(["synth", "--help"], io), 0);
+  assert(
+    io.out.includes("Usage: vlm3r synth --out DIR") && io.out.includes("Examples:\n  vlm3r synth"),
+  );
+  io = capture();
+  assertEquals(await main(["demo", "-h"], io), 0);
+  assert(io.out.includes("Example:\n  vlm3r demo"));
+  io = capture();
+  assertEquals(await main(["--version"], io), 0);
+  assert(/^vlm3r \d+\.\d+\.\d+\n$/.test(io.out), io.out);
+  io = capture();
+  assertEquals(await main([], io), 2, "no command is a usage error");
+  assert(io.err.includes("Usage: vlm3r <command>"));
+});
+
+Deno.test("usage errors exit 2 and name the valid choices", async () => {
+  const cases: [string[], RegExp][] = [
+    [["synht"], /unknown command 'synht' \(did you mean 'synth'\?\); valid commands: synth, demo/],
+    [["--frobnicate"], /unknown option --frobnicate; valid before a command: --help/],
+    [
+      ["synth", "--out", "x", "--scene", "2"],
+      /unknown option --scene \(did you mean --scenes\?\); valid options: --out, --scenes,/,
+    ],
+    [
+      ["synth", "--out", "x", "--scenes", "two"],
+      /--scenes expects an integer in 1\.\.10000, got 'two'/,
+    ],
+    [
+      ["synth", "--out", "x", "--frames", "0"],
+      /--frames expects an integer in 1\.\.100000, got '0'/,
+    ],
+    [["synth", "--scenes", "2"], /--out is required/],
+    [["synth", "--out"], /--out needs a value \(DIR\)/],
+    [
+      ["synth", "--out", "x", "--video", "mpeg"],
+      /--video must be one of auto, ffmpeg, wasm, none, got 'mpeg'/,
+    ],
+    [["synth", "stray", "--out", "x"], /unexpected argument 'stray'/],
+  ];
+  for (const [args, pattern] of cases) {
+    const io = capture();
+    assertEquals(await main(args, io), 2, args.join(" "));
+    assert(pattern.test(io.err), `${args.join(" ")}: ${io.err}`);
+    assertEquals(io.out, "");
+  }
+});
+
+Deno.test("runtime failures print one line and exit 1; --debug adds the stack", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // The output folder's parent is a file: mkdir fails at run time.
+    await Deno.writeTextFile(`${dir}/file`, "");
+    const args = [
+      "synth",
+      "--out",
+      `${dir}/file/sub`,
+      "--frames",
+      "2",
+      "--width",
+      "16",
+      "--height",
+      "16",
+    ];
+    let io = capture();
+    assertEquals(await main(args, io), 1);
+    assertEquals(io.err.trim().split("\n").length, 1, io.err);
+    assert(io.err.startsWith("vlm3r synth: "), io.err);
+    io = capture();
+    assertEquals(await main([...args, "--debug"], io), 1);
+    assert(
+      io.err.split("\n").length > 2 && io.err.includes("    at "),
+      "stack trace under --debug",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("synth from the command line; progress only on a terminal and without --quiet", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const args = [
+      "synth",
+      "--out",
+      dir,
+      "--scenes",
+      "2",
+      "--frames",
+      "3",
+      "--width",
+      "32",
+      "--height",
+      "24",
+      "--video",
+      "none",
+      "--workers",
+      "1",
+      "--seed",
+      "11",
+    ];
+    let io = capture(false);
+    assertEquals(await main(args, io), 0);
+    assertEquals(io.err, "", "nothing on stderr when it is not a terminal");
+    const lines = io.out.trim().split("\n");
+    assertEquals(lines.length, 2);
+    assert(lines[0].startsWith("scene0000_00  ") && lines[1].startsWith("scene0001_00  "), io.out);
+    const truth = JSON.parse(await Deno.readTextFile(`${dir}/scene0001_00/ground_truth.json`));
+    assertEquals(truth.camera.frames, 3);
+    io = capture(true);
+    assertEquals(await main(args, io), 0);
+    assert(
+      io.err.includes("synth [") && io.err.includes("frames/s") && io.err.includes("ETA"),
+      io.err,
+    );
+    io = capture(true);
+    assertEquals(await main([...args, "--quiet"], io), 0);
+    assertEquals(io.err, "");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the real process exits with the status main returns", async () => {
+  const run = (args: string[]) =>
+    new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write",
+        "--allow-run",
+        "--allow-env",
+        new URL("../../cli/main.ts", import.meta.url).pathname,
+        ...args,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  const ok = await run(["--version"]);
+  assertEquals(ok.code, 0);
+  const usage = await run(["synth", "--bogus"]);
+  assertEquals(usage.code, 2);
+  assert(new TextDecoder().decode(usage.stderr).includes("unknown option --bogus"));
+});
