@@ -108,6 +108,28 @@ export class Context {
     return n;
   }
 
+  /** A finite number option within [min, max], or `fallback` when absent. */
+  float(name: string, fallback: number, range: { min?: number; max?: number } = {}): number {
+    const v = this.values[name];
+    if (typeof v !== "string") return fallback;
+    const n = Number(v);
+    const min = range.min ?? -Infinity, max = range.max ?? Infinity;
+    if (v.trim() === "" || !Number.isFinite(n) || n < min || n > max) {
+      const span = max === Infinity
+        ? (min === -Infinity ? "a number" : `a number >= ${min}`)
+        : `a number in ${min}..${max}`;
+      throw new UsageError(`--${name} expects ${span}, got '${v}'`);
+    }
+    return n;
+  }
+
+  /** A comma-separated list option (empty items dropped), or `fallback` when absent. */
+  list(name: string, fallback: string[] = []): string[] {
+    const v = this.values[name];
+    if (typeof v !== "string") return fallback;
+    return v.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  }
+
   /** A progress bar on stderr: drawn only on a terminal and without --quiet. */
   progress(label: string, total: number, unit = "items"): Progress {
     const enabled = this.io.stderrIsTerminal && !this.flag("quiet");

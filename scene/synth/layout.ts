@@ -91,7 +91,7 @@ const WALK_KEEP_OUT = 0.45;
 export function generateLayout(rng: Rng): SynthLayout {
   const kind = rng.pick(ROOM_KINDS);
   const room = makeRoom(rng.child("room"), kind);
-  const placer = new Placer(room, rng.child("place"));
+  const placer = new Placer(room);
 
   const open = rng.child("openings");
   for (let i = open.int(...kind.doors); i > 0; i--) placer.place("door", open);
@@ -182,7 +182,7 @@ class Placer {
   keepOutPath: Vec2[] = [];
   readonly walls: Wall[];
 
-  constructor(readonly room: SynthRoom, readonly rng: Rng) {
+  constructor(readonly room: SynthRoom) {
     const p = room.polygon;
     this.walls = p.map((a, i) => {
       const b = p[(i + 1) % p.length];
@@ -196,7 +196,8 @@ class Placer {
   floorFootprints(): Vec2[][] {
     const out: Vec2[][] = [];
     for (const o of this.objects) {
-      if (o.box.center[2] - o.box.size[2] / 2 > 1.0) continue; // above head height: windows
+      // Windows, clocks and high mirrors hang above the floor: nothing to walk around.
+      if (o.box.center[2] - o.box.size[2] / 2 > 1.0) continue;
       out.push(yawBoxFootprint(o.box));
     }
     return out;

@@ -165,3 +165,27 @@ Deno.test("the real process exits with the status main returns", async () => {
   assertEquals(usage.code, 2);
   assert(new TextDecoder().decode(usage.stderr).includes("unknown option --bogus"));
 });
+
+Deno.test("typed option helpers: float and list", async () => {
+  const { Context } = await import("../../cli/_command.ts");
+  const cmd = {
+    name: "x",
+    summary: "",
+    usage: "",
+    examples: [],
+    options: {},
+    run: () => Promise.resolve(0),
+  };
+  const ctx = new Context(cmd, { f: "2.5", bad: "abc", l: "a, b,,c" }, [], capture());
+  assertEquals(ctx.float("f", 0, { min: 0 }), 2.5);
+  assertEquals(ctx.float("missing", 7), 7);
+  let msg = "";
+  try {
+    ctx.float("bad", 0);
+  } catch (e) {
+    msg = (e as Error).message;
+  }
+  assertEquals(msg, "--bad expects a number, got 'abc'");
+  assertEquals(ctx.list("l"), ["a", "b", "c"]);
+  assertEquals(ctx.list("none", ["z"]), ["z"]);
+});
