@@ -47,6 +47,16 @@ const cell = (s: string) => s.replace(/\|/g, "\\|");
 /**
  * The rows of the paper-layout table, each a label and values in percent (`null` = "-"): the
  * models, the two chance rows on this question set, then the published rows.
+ *
+ * @example
+ * ```ts
+ * import { evaluate } from "./evaluate.ts";
+ * import { parseQuestions } from "./records.ts";
+ * const set = parseQuestions('{"id": 1, "question_type": "route_planning", "ground_truth": "A", "options": ["A. x", "B. y"]}', "q");
+ * const rows = tableRows(evaluate(set, []));
+ * if (rows[0].label !== "Chance (random), this set" || rows[0].values[6] !== 50) throw new Error();
+ * if (!rows[rows.length - 1].published) throw new Error();
+ * ```
  */
 export function tableRows(
   r: EvalReport,
@@ -74,8 +84,12 @@ export function tableRows(
  * `report.md`.
  *
  * @example
- * ```ts ignore
- * await Deno.writeTextFile("report.md", reportMarkdown(report));
+ * ```ts
+ * import { evaluate } from "./evaluate.ts";
+ * import { parseQuestions } from "./records.ts";
+ * const set = parseQuestions('{"id": 1, "question_type": "object_counting", "ground_truth": "4"}', "q.jsonl");
+ * const md = reportMarkdown(evaluate(set, [{ name: "m", predictions: new Map([["1", "4"]]) }]));
+ * if (!md.includes("| m | 100.0 | 100.0 | - |")) throw new Error(md);
  * ```
  */
 export function reportMarkdown(r: EvalReport): string {
@@ -158,7 +172,18 @@ export function reportMarkdown(r: EvalReport): string {
   return lines.join("\n");
 }
 
-/** `scores.csv`: one row per model (and chance row), level and key; scores in percent. */
+/**
+ * `scores.csv`: one row per model (and chance row), level and key; scores in percent.
+ *
+ * @example
+ * ```ts
+ * import { evaluate } from "./evaluate.ts";
+ * import { parseQuestions } from "./records.ts";
+ * const set = parseQuestions('{"id": 1, "question_type": "object_counting", "ground_truth": "4"}', "q.jsonl");
+ * const csv = reportCsv(evaluate(set, [{ name: "m", predictions: new Map([["1", "9"]]) }]));
+ * if (!csv.includes("m,type,object_counting,object_counting,MRA,1,1,0,0\n")) throw new Error(csv);
+ * ```
+ */
 export function reportCsv(r: EvalReport): string {
   const rows = [[
     "model",
@@ -199,7 +224,18 @@ export function reportCsv(r: EvalReport): string {
   return rows.map((row) => row.map(q).join(",")).join("\n") + "\n";
 }
 
-/** `scores.json`: the whole report as data (scores as fractions, like lmms-eval). */
+/**
+ * `scores.json`: the whole report as data (scores as fractions, like lmms-eval).
+ *
+ * @example
+ * ```ts
+ * import { evaluate } from "./evaluate.ts";
+ * import { parseQuestions } from "./records.ts";
+ * const set = parseQuestions('{"id": 1, "question_type": "object_counting", "ground_truth": "4"}', "q.jsonl");
+ * const json = reportJson(evaluate(set, [{ name: "m", predictions: new Map([["1", "4"]]) }])) as { models: { overall: number }[] };
+ * if (json.models[0].overall !== 1) throw new Error();
+ * ```
+ */
 export function reportJson(r: EvalReport): unknown {
   const scores = (s: BenchScores) => ({
     overall: s.overall,
@@ -236,7 +272,18 @@ export function reportJson(r: EvalReport): unknown {
   };
 }
 
-/** `per_question.jsonl`: one line per model and question. */
+/**
+ * `per_question.jsonl`: one line per model and question.
+ *
+ * @example
+ * ```ts
+ * import { evaluate } from "./evaluate.ts";
+ * import { parseQuestions } from "./records.ts";
+ * const set = parseQuestions('{"id": 1, "question_type": "object_counting", "ground_truth": "4"}', "q.jsonl");
+ * const lines = reportPerQuestion(evaluate(set, [{ name: "m", predictions: new Map([["1", "4.0"]]) }]));
+ * if (JSON.parse(lines).parsed !== "4.0") throw new Error(lines);
+ * ```
+ */
 export function reportPerQuestion(r: EvalReport): string {
   const lines: string[] = [];
   for (const m of r.models) {
@@ -256,7 +303,18 @@ export function reportPerQuestion(r: EvalReport): string {
   return lines.join("\n") + (lines.length ? "\n" : "");
 }
 
-/** `scores.svg`: per-task grouped bars of the models and chance (frequency), chance (random) as marks. */
+/**
+ * `scores.svg`: per-task grouped bars of the models and chance (frequency), chance (random) as marks.
+ *
+ * @example
+ * ```ts
+ * import { evaluate } from "./evaluate.ts";
+ * import { parseQuestions } from "./records.ts";
+ * const set = parseQuestions('{"id": 1, "question_type": "object_counting", "ground_truth": "4"}', "q.jsonl");
+ * const svg = reportSvg(evaluate(set, [{ name: "m", predictions: new Map([["1", "4"]]) }]));
+ * if (!svg.includes("<title>m, Obj. Count: 100.0</title>")) throw new Error();
+ * ```
+ */
 export function reportSvg(r: EvalReport): string {
   const groups = [...r.bench.columns.map((c) => c.label), "Avg."];
   const values = (s: BenchScores) =>
@@ -277,7 +335,20 @@ export function reportSvg(r: EvalReport): string {
   });
 }
 
-/** Writes the five report files into `dir` (created if needed), each atomically. */
+/**
+ * Writes the five report files into `dir` (created if needed), each atomically.
+ *
+ * @example
+ * ```ts
+ * import { evaluate } from "./evaluate.ts";
+ * import { parseQuestions } from "./records.ts";
+ * const set = parseQuestions('{"id": 1, "question_type": "object_counting", "ground_truth": "4"}', "q.jsonl");
+ * const dir = await Deno.makeTempDir();
+ * const files = await writeReport(evaluate(set, []), dir);
+ * if (files.length !== 5) throw new Error();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export async function writeReport(r: EvalReport, dir: string): Promise<string[]> {
   await Deno.mkdir(dir, { recursive: true });
   const files: [string, string][] = [
