@@ -4,6 +4,7 @@
 import { assert, assertAlmostEquals, assertEquals } from "../assert.ts";
 import { main } from "../../cli/main.ts";
 import type { Io } from "../../cli/_command.ts";
+import { evalDemo } from "../../cli/eval.ts";
 import { oraclePredictions } from "../../eval/baselines.ts";
 import { BASELINE_COLOR, SERIES_COLORS } from "../../eval/chart.ts";
 import { evaluate } from "../../eval/evaluate.ts";
@@ -291,6 +292,29 @@ Deno.test("vlm3r eval: tables on stdout, reports with --out, usage and data erro
       io.err,
     );
     assert((await Deno.readTextFile(`${dir}/r0/report.md`)).includes("## Left out"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("evalDemo: oracle and frequency answers written, scored, reported next to them", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { report, predictions, files, summary } = await evalDemo(
+      `${fixtures}golden_vsti_questions.jsonl`,
+      `${dir}/eval`,
+    );
+    assertEquals(predictions, [
+      `${dir}/eval/predictions/oracle.jsonl`,
+      `${dir}/eval/predictions/frequency.jsonl`,
+    ]);
+    assertEquals(files.length, 5);
+    assertEquals(report.models[0].scores.overall, 1);
+    assertEquals(report.models[0].scores.missing, 0);
+    // The frequency model is the chance (frequency) row, scored from its written answers.
+    assertEquals(report.models[1].scores.columns, report.chanceFrequency.columns);
+    assert(summary[1].startsWith("oracle 100.0, chance (frequency) "), summary.join("\n"));
+    assert((await Deno.readTextFile(`${dir}/eval/report.md`)).includes("| oracle | 100.0 |"));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

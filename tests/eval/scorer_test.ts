@@ -260,7 +260,7 @@ Deno.test("baselines: random = 1/options, frequency = modal answer per type", ()
   assertEquals(f.columns[0], (1 + 1 + 0.4) / 3);
 });
 
-Deno.test("question records: vlm3r and released formats; bad records name file, line, field", async () => {
+Deno.test("question records: vlm3r and released formats; bad records name file, line, field", () => {
   const set = parseQuestions(
     [
       '{"id": 5, "question_type": "route_planning", "options": ["A. x", "B. y"], "ground_truth": "B"}',
