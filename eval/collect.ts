@@ -141,7 +141,7 @@ export async function collectAnswers(
       const q = todo[i];
       try {
         const prediction = await options.ask(q);
-        ready.set(i, JSON.stringify({ id: q.id, prediction }) + "\n");
+        ready.set(i, JSON.stringify({ id: q.rawId ?? q.id, prediction }) + "\n");
         report.answered++;
       } catch (e) {
         if (!(e instanceof SkipQuestion)) {

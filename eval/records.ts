@@ -20,6 +20,8 @@ import { DataError } from "../io/errors.ts";
 export interface EvalQuestion {
   /** The record's `id`, as a string (VSI-Bench ids are integers). */
   id: string;
+  /** The `id` as the record wrote it, string or integer (answers are written back with it). */
+  rawId?: string | number;
   questionType: string;
   question: string;
   /** Options as written, `"A. chair"`; empty for numerical questions. */
@@ -174,6 +176,7 @@ export function parseQuestions(text: string, file: string): QuestionSet {
     }
     const q: EvalQuestion = {
       id,
+      rawId: r.id as string | number,
       questionType: r.question_type,
       question: typeof r.question === "string" ? r.question : "",
       options: options as string[],
