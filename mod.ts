@@ -77,3 +77,82 @@ export {
   type Image,
 } from "./io/image.ts";
 export { encodeMp4, type VideoEncoder } from "./io/video.ts";
+
+// Benchmark scoring (lmms-eval-exact), baselines, reports, and asking a chat-completions server.
+export {
+  type AnswerKind,
+  answerKind,
+  type Benchmark,
+  BENCHMARKS,
+  type BenchName,
+  detectBenchmark,
+  VSI_BENCH,
+  VSTI_BENCH,
+} from "./eval/benchmarks.ts";
+export { exactMatch, fuzzyMatch, pythonFloat } from "./eval/parse.ts";
+export { meanRelativeAccuracy, MRA_THRESHOLDS } from "./eval/metrics.ts";
+export {
+  type EvalQuestion,
+  parsePredictions,
+  parseQuestions,
+  type Prediction,
+  type PredictionSet,
+  type QuestionSet,
+  readPredictions,
+  readQuestions,
+} from "./eval/records.ts";
+export {
+  aggregateScores,
+  type BenchScores,
+  type ExcludedQuestion,
+  type MissingPolicy,
+  type PreparedSet,
+  prepareQuestions,
+  type QuestionResult,
+  scoreAnswer,
+  scorePredictions,
+  scoreQuestions,
+  type TypeScore,
+} from "./eval/score.ts";
+export {
+  chanceFrequency,
+  chanceRandom,
+  frequencyPredictions,
+  oraclePredictions,
+} from "./eval/baselines.ts";
+export {
+  debiasedSubset,
+  evaluate,
+  type EvaluateOptions,
+  type ModelAnswers,
+  type Subset,
+} from "./eval/evaluate.ts";
+export { vsiBenchPrunedIds } from "./eval/vsibench_pruned.ts";
+export {
+  type EvalReport,
+  type ModelRun,
+  reportCsv,
+  reportJson,
+  reportMarkdown,
+  reportPerQuestion,
+  reportSvg,
+  writeReport,
+} from "./eval/report.ts";
+export { type BarChart, barChartSvg, type BarSeries } from "./eval/chart.ts";
+export {
+  benchmarkPrompt,
+  MCA_POST_PROMPT,
+  NA_POST_PROMPT,
+  PRE_PROMPT,
+  type PromptOptions,
+} from "./eval/prompt.ts";
+export {
+  collectAnswers,
+  type CollectOptions,
+  type CollectReport,
+  findVideo,
+  FrameCache,
+  SkipQuestion,
+} from "./eval/collect.ts";
+export { chatComplete, type ChatRequest, type ChatRetry } from "./io/chat.ts";
+export { extractFrames, uniformFrameIndices, videoFrameCount } from "./io/frames.ts";

@@ -16,14 +16,16 @@ import {
   parseCommand,
   UsageError,
 } from "./_command.ts";
+import { benchCommand } from "./bench.ts";
 import { demo } from "./demo.ts";
+import { evalCommand } from "./eval.ts";
 import { synth } from "./synth.ts";
 
 /** The tool's version (from deno.json). */
 export const VERSION: string = denoJson.version;
 
 /** Every command, in the order help lists them. */
-export const COMMANDS: readonly Command[] = [synth, demo];
+export const COMMANDS: readonly Command[] = [synth, demo, evalCommand, benchCommand];
 
 const GLOBAL_FLAGS = ["--help", "-h", "--version", "-V", "--debug", "--quiet", "-q"];
 

@@ -1,0 +1,219 @@
+/**
+ * `vlm3r eval`: scores model answers on VSI-Bench or VSTI-Bench questions exactly as lmms-eval
+ * does, and writes the reports. Also {@link evalDemo}, the demo's scoring step.
+ *
+ * @module
+ */
+
+import { basename, join } from "node:path";
+import { writeFileAtomic } from "../io/atomic.ts";
+import { frequencyPredictions, oraclePredictions } from "../eval/baselines.ts";
+import { evaluate, type ModelAnswers, type Subset } from "../eval/evaluate.ts";
+import { readPredictions, readQuestions } from "../eval/records.ts";
+import { type EvalReport, tableRows, writeReport } from "../eval/report.ts";
+import { type MissingPolicy, prepareQuestions } from "../eval/score.ts";
+import { type Command, type Context, UsageError } from "./_command.ts";
+
+/** The `eval` command. */
+export const evalCommand: Command = {
+  name: "eval",
+  summary: "score model answers on VSI-Bench / VSTI-Bench questions, with reports",
+  usage: "vlm3r eval --questions Q.jsonl --predictions P.jsonl [--bench vsi|vsti|auto] " +
+    "[--out DIR] [--compare P2.jsonl,P3.jsonl] [--names A,B] [--missing skip|zero] " +
+    "[--subset full|debiased]",
+  examples: [
+    "vlm3r eval --questions vsibench.jsonl --predictions answers.jsonl --out report/",
+    "vlm3r eval --questions q.jsonl --predictions a.jsonl --compare b.jsonl --names ours,base",
+  ],
+  options: {
+    questions: {
+      type: "string",
+      value: "Q.jsonl",
+      description: "questions: vlm3r records or released VSI-Bench/VSTI-Bench records",
+    },
+    predictions: {
+      type: "string",
+      value: "P.jsonl",
+      description: "answers: {id, prediction} lines or lmms-eval --log_samples output",
+    },
+    bench: {
+      type: "string",
+      value: "NAME",
+      description: "benchmark",
+      choices: ["auto", "vsi", "vsti"],
+      default: "auto",
+    },
+    out: {
+      type: "string",
+      value: "DIR",
+      description: "write report.md, scores.csv, scores.json, per_question.jsonl, scores.svg",
+    },
+    compare: {
+      type: "string",
+      value: "FILES",
+      description: "more prediction files, comma-separated, scored side by side",
+    },
+    names: {
+      type: "string",
+      value: "NAMES",
+      description: "model names, comma-separated, in the order of the files (default: file names)",
+    },
+    missing: {
+      type: "string",
+      value: "POLICY",
+      description: "questions without an answer: left out of the means, or scored 0",
+      choices: ["skip", "zero"],
+      default: "skip",
+    },
+    subset: {
+      type: "string",
+      value: "NAME",
+      description: "VSI-Bench questions: all, or the debiased set (bias-pruned ids removed)",
+      choices: ["full", "debiased"],
+      default: "full",
+    },
+  },
+  run: runEval,
+};
+
+/** The model name of a predictions file: its name without `.jsonl` / `.json`. */
+function modelName(path: string): string {
+  return basename(path).replace(/\.(jsonl|json)$/, "");
+}
+
+async function runEval(ctx: Context): Promise<number> {
+  const questionsPath = ctx.string("questions", true);
+  const files = [ctx.string("predictions", true), ...ctx.list("compare")];
+  const names = ctx.list("names", files.map(modelName));
+  if (names.length !== files.length) {
+    throw new UsageError(
+      `--names gives ${names.length} names for ${files.length} prediction files`,
+    );
+  }
+  if (new Set(names).size !== names.length) {
+    throw new UsageError(`--names must be distinct, got ${names.join(", ")}`);
+  }
+  const set = await readQuestions(questionsPath);
+  const models: ModelAnswers[] = [];
+  for (let i = 0; i < files.length; i++) {
+    models.push({ name: names[i], predictions: await readPredictions(files[i], set.questions) });
+  }
+  const report = evaluate(set, models, {
+    bench: (ctx.string("bench") ?? "auto") as "auto" | "vsi" | "vsti",
+    subset: (ctx.string("subset") ?? "full") as Subset,
+    missing: (ctx.string("missing") ?? "skip") as MissingPolicy,
+  });
+  warn(ctx, report);
+  ctx.out(summaryTable(report));
+  const out = ctx.string("out");
+  if (out) {
+    await writeReport(report, out);
+    ctx.out(
+      `reports written to ${out}/ (report.md, scores.csv, scores.json, per_question.jsonl, scores.svg)`,
+    );
+  }
+  return 0;
+}
+
+/** Diagnostics on stderr: questions left out, missing answers, answers to unknown ids. */
+function warn(ctx: Context, r: EvalReport): void {
+  if (r.excluded.length) {
+    ctx.err(`warning: ${r.excluded.length} questions left out of the scores:`);
+    for (const e of r.excluded.slice(0, 5)) ctx.err(`  ${e.reason}`);
+    if (r.excluded.length > 5) ctx.err(`  ... and ${r.excluded.length - 5} more (see report.md)`);
+  }
+  for (const m of r.models) {
+    if (m.scores.missing) {
+      ctx.err(
+        `warning: ${m.name}: ${m.scores.missing} of ${m.results.length} questions have no answer (${
+          r.missing === "zero" ? "scored 0" : "left out of the means; --missing zero scores them 0"
+        })`,
+      );
+    }
+    if (m.unknownIds.length) {
+      ctx.err(
+        `warning: ${m.name}: ${m.unknownIds.length} answers to ids not in the questions ` +
+          `(first: ${m.unknownIds.slice(0, 3).join(", ")})`,
+      );
+    }
+  }
+}
+
+/** The paper-layout table as aligned text for the terminal. */
+function summaryTable(r: EvalReport): string {
+  const rows = tableRows(r).filter((row) => !row.published);
+  const header = ["", "Avg.", ...r.bench.columns.map((c) => c.label)];
+  const body = rows.map((row) => [
+    row.label,
+    ...[row.avg, ...row.values].map((v) => (v === null ? "-" : v.toFixed(1))),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  const scored = r.questionsRead - r.excluded.length;
+  return [
+    `${r.bench.title}: ${scored} questions scored (${r.subset})`,
+    line(header),
+    ...body.map(line),
+  ].join("\n");
+}
+
+/** What {@link evalDemo} made. */
+export interface EvalDemoResult {
+  report: EvalReport;
+  /** The prediction files it wrote (oracle, frequency). */
+  predictions: string[];
+  /** The report files. */
+  files: string[];
+  /** Lines for the demo's summary. */
+  summary: string[];
+}
+
+/**
+ * The demo's scoring step: answers `questionsPath` with the oracle (every answer right) and the
+ * chance (frequency) baseline, writes their predictions to `outDir/predictions/`, scores them
+ * with the chance (random) row, and writes the reports into `outDir`.
+ *
+ * @example
+ * ```ts
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/q.jsonl`, [
+ *   '{"id": "a", "question_type": "object_counting", "ground_truth": 3, "options": []}',
+ *   '{"id": "b", "question_type": "object_rel_distance", "options": ["A. bed", "B. sofa"], "ground_truth": "sofa", "mc_answer": "B"}',
+ * ].join("\n"));
+ * const { report } = await evalDemo(`${dir}/q.jsonl`, `${dir}/eval`);
+ * if (report.models[0].scores.overall !== 1) throw new Error("the oracle scores 100");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function evalDemo(questionsPath: string, outDir: string): Promise<EvalDemoResult> {
+  const set = await readQuestions(questionsPath);
+  const probe = evaluate(set, []);
+  const prepared = prepareQuestions(probe.bench, set.questions, set.file);
+  const answers: [string, Map<string, string>][] = [
+    ["oracle", oraclePredictions(prepared)],
+    ["frequency", frequencyPredictions(prepared)],
+  ];
+  await Deno.mkdir(join(outDir, "predictions"), { recursive: true });
+  const predictions: string[] = [];
+  const models: ModelAnswers[] = [];
+  for (const [name, map] of answers) {
+    const path = join(outDir, "predictions", `${name}.jsonl`);
+    const lines = [...map].map(([id, prediction]) => JSON.stringify({ id, prediction }) + "\n");
+    await writeFileAtomic(path, lines.join(""));
+    predictions.push(path);
+    models.push({ name, predictions: await readPredictions(path, set.questions) });
+  }
+  const report = evaluate(set, models, { bench: probe.bench.name });
+  const files = await writeReport(report, outDir);
+  const pct = (x: number | null) => (x === null ? "-" : (x * 100).toFixed(1));
+  const summary = [
+    `${report.bench.title}: ${report.questionsRead - report.excluded.length} questions scored` +
+    (report.excluded.length ? `, ${report.excluded.length} left out` : ""),
+    `oracle ${pct(report.models[0].scores.tableAvg)}, chance (frequency) ${
+      pct(report.models[1].scores.tableAvg)
+    }, chance (random) ${pct(report.chanceRandom.tableAvg)} (Avg.; random: multiple-choice only)`,
+    `report: ${join(outDir, "report.md")} and scores.svg`,
+  ];
+  return { report, predictions, files, summary };
+}

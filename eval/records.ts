@@ -1,0 +1,300 @@
+/**
+ * Reading question sets and model predictions.
+ *
+ * Questions: vlm3r's own records (`id`, `dataset`, `scene_name`, `video_path`, `question_type`,
+ * `question`, `options` as `"A. x"`, `ground_truth`, `mc_answer`, `frame_indices`) or the
+ * released benchmark records (VSI-Bench: `ground_truth` is the letter of a multiple-choice
+ * question and there is no `mc_answer`; VSTI-Bench: `mc_answer`), as JSON lines or one JSON
+ * array.
+ *
+ * Predictions: JSON lines `{"id": ..., "prediction": "..."}`, or lmms-eval's `--log_samples`
+ * output (JSON lines, or one JSON file with a `logs` array) whose samples carry the question in
+ * `doc` and the answer in `filtered_resps` / `resps`.
+ *
+ * @module
+ */
+
+import { DataError } from "../io/errors.ts";
+
+/** One benchmark question, as scoring and prompting need it. */
+export interface EvalQuestion {
+  /** The record's `id`, as a string (VSI-Bench ids are integers). */
+  id: string;
+  /** The `id` as the record wrote it, string or integer (answers are written back with it). */
+  rawId?: string | number;
+  questionType: string;
+  question: string;
+  /** Options as written, `"A. chair"`; empty for numerical questions. */
+  options: string[];
+  /** `ground_truth` as the record holds it: a number, a numeric string, a letter or a text. */
+  groundTruth: string | number;
+  /** `mc_answer` when the record has one. */
+  mcAnswer?: string;
+  dataset?: string;
+  sceneName?: string;
+  videoPath?: string;
+  frameIndices?: number[];
+  /** Where the record is: 1-based line (JSON lines) or array position. */
+  line: number;
+}
+
+/** What a question set file holds. */
+export interface QuestionSet {
+  file: string;
+  questions: EvalQuestion[];
+}
+
+/** One model answer. */
+export interface Prediction {
+  id: string;
+  /** The raw model output; `null` when the file says there is none. */
+  prediction: string | null;
+  line: number;
+}
+
+/** A predictions file, read and matched against a question set. */
+export interface PredictionSet {
+  file: string;
+  format: "jsonl" | "lmms-eval";
+  /** Answers by question id. */
+  byId: Map<string, Prediction>;
+  /** Ids in the file that are not in the question set. */
+  unknownIds: string[];
+}
+
+type Json = Record<string, unknown>;
+
+/** Parses JSON lines or a JSON document into records with their positions. */
+function parseRecords(text: string, file: string): { value: unknown; line: number }[] {
+  const trimmed = text.trimStart();
+  if (trimmed.startsWith("[") || (trimmed.startsWith("{") && !firstLineIsJson(trimmed))) {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch (e) {
+      if (trimmed.startsWith("[")) {
+        throw new DataError(file, "content", "a JSON array or JSON lines", errText(e));
+      }
+      // Neither a JSON document nor a valid first line: report the first line.
+      const first = text.split("\n").findIndex((l) => l.trim() !== "");
+      throw new DataError(`${file}:${first + 1}`, "line", "one JSON object", errText(e));
+    }
+    const list = Array.isArray(doc)
+      ? doc
+      : Array.isArray((doc as Json).logs)
+      ? (doc as Json).logs as unknown[]
+      : undefined;
+    if (!list) throw new DataError(file, "content", "a JSON array or an object with 'logs'");
+    return list.map((value, i) => ({ value, line: i + 1 }));
+  }
+  const out: { value: unknown; line: number }[] = [];
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i].trim();
+    if (l === "") continue;
+    try {
+      out.push({ value: JSON.parse(l), line: i + 1 });
+    } catch (e) {
+      throw new DataError(`${file}:${i + 1}`, "line", "one JSON object", errText(e));
+    }
+  }
+  // A one-line {"logs": [...]} file (older lmms-eval) or JSON array.
+  if (out.length === 1) {
+    const v = out[0].value;
+    const list = Array.isArray(v) ? v : Array.isArray((v as Json)?.logs) ? (v as Json).logs : null;
+    if (Array.isArray(list)) return list.map((value, i) => ({ value, line: i + 1 }));
+  }
+  return out;
+}
+
+function firstLineIsJson(text: string): boolean {
+  const nl = text.indexOf("\n");
+  try {
+    JSON.parse(nl < 0 ? text : text.slice(0, nl));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function errText(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split("\n")[0];
+}
+
+function describe(v: unknown): string {
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 40 ? s.slice(0, 37) + "..." : s;
+}
+
+function idOf(v: unknown): string | undefined {
+  if (typeof v === "string" && v !== "") return v;
+  if (typeof v === "number" && Number.isInteger(v)) return String(v);
+  return undefined;
+}
+
+/**
+ * Parses a question set (JSON lines or a JSON array). Every record needs `id` (string or
+ * integer, unique), `question_type` and `ground_truth`; `options` is a list of strings or
+ * absent/null. A malformed record stops the read with one line naming file, line and field.
+ *
+ * @example
+ * ```ts
+ * const set = parseQuestions(
+ *   '{"id": 1, "question_type": "object_counting", "question": "How many chairs?", "ground_truth": "4"}\n',
+ *   "q.jsonl",
+ * );
+ * if (set.questions[0].id !== "1" || set.questions[0].options.length !== 0) throw new Error();
+ * ```
+ */
+export function parseQuestions(text: string, file: string): QuestionSet {
+  const seen = new Map<string, number>();
+  const questions = parseRecords(text, file).map(({ value, line }) => {
+    const where = `${file}:${line}`;
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      throw new DataError(where, "record", "a JSON object", describe(value));
+    }
+    const r = value as Json;
+    const id = idOf(r.id);
+    if (id === undefined) throw new DataError(where, "id", "a string or integer", describe(r.id));
+    if (seen.has(id)) {
+      throw new DataError(where, "id", `a unique id (${id} is also on line ${seen.get(id)})`);
+    }
+    seen.set(id, line);
+    if (typeof r.question_type !== "string") {
+      throw new DataError(where, "question_type", "a string", describe(r.question_type));
+    }
+    const gt = r.ground_truth;
+    if (typeof gt !== "string" && typeof gt !== "number") {
+      throw new DataError(where, "ground_truth", "a string or number", describe(gt));
+    }
+    const options = r.options ?? [];
+    if (!Array.isArray(options) || options.some((o) => typeof o !== "string")) {
+      throw new DataError(where, "options", "a list of strings", describe(r.options));
+    }
+    if (r.mc_answer !== undefined && r.mc_answer !== null && typeof r.mc_answer !== "string") {
+      throw new DataError(where, "mc_answer", "a letter", describe(r.mc_answer));
+    }
+    const q: EvalQuestion = {
+      id,
+      rawId: r.id as string | number,
+      questionType: r.question_type,
+      question: typeof r.question === "string" ? r.question : "",
+      options: options as string[],
+      groundTruth: gt,
+      line,
+    };
+    if (typeof r.mc_answer === "string") q.mcAnswer = r.mc_answer;
+    if (typeof r.dataset === "string") q.dataset = r.dataset;
+    if (typeof r.scene_name === "string") q.sceneName = r.scene_name;
+    if (typeof r.video_path === "string") q.videoPath = r.video_path;
+    if (Array.isArray(r.frame_indices)) q.frameIndices = r.frame_indices as number[];
+    return q;
+  });
+  return { file, questions };
+}
+
+/** Reads a question set file. */
+export async function readQuestions(path: string): Promise<QuestionSet> {
+  return parseQuestions(await Deno.readTextFile(path), path);
+}
+
+/** The first string in a possibly nested list (lmms-eval nests responses per filter). */
+function firstString(v: unknown): string | undefined {
+  while (Array.isArray(v)) v = v[0];
+  return typeof v === "string" ? v : undefined;
+}
+
+/** An lmms-eval sample's question id: `doc.id`, else the `id` of a per-task score record. */
+function sampleId(r: Json): string | undefined {
+  const doc = r.doc as Json | undefined;
+  const fromDoc = doc && typeof doc === "object" ? idOf(doc.id) : undefined;
+  if (fromDoc !== undefined) return fromDoc;
+  for (const v of Object.values(r)) {
+    if (v && typeof v === "object" && !Array.isArray(v) && "question_type" in v) {
+      const id = idOf((v as Json).id);
+      if (id !== undefined) return id;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Parses predictions and matches them to `questions`. Recognises `{id, prediction}` lines and
+ * lmms-eval samples (`filtered_resps`/`resps`; the id from `doc.id`, or else `doc_id` as the
+ * position in the question set, which holds when lmms-eval did not shuffle). Duplicate ids are
+ * an error.
+ *
+ * @example
+ * ```ts
+ * const qs = parseQuestions('{"id": 7, "question_type": "route_planning", "ground_truth": "B"}', "q.jsonl");
+ * const lmms = '{"doc_id": 0, "doc": {"id": 7}, "resps": [["B."]], "filtered_resps": ["B."]}';
+ * const p = parsePredictions(lmms, "samples.jsonl", qs.questions);
+ * if (p.format !== "lmms-eval" || p.byId.get("7")?.prediction !== "B.") throw new Error();
+ * ```
+ */
+export function parsePredictions(
+  text: string,
+  file: string,
+  questions: readonly EvalQuestion[],
+): PredictionSet {
+  const known = new Set(questions.map((q) => q.id));
+  const byId = new Map<string, Prediction>();
+  const unknownIds: string[] = [];
+  let format: PredictionSet["format"] | undefined;
+  for (const { value, line } of parseRecords(text, file)) {
+    const where = `${file}:${line}`;
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      throw new DataError(where, "record", "a JSON object", describe(value));
+    }
+    const r = value as Json;
+    const lmms = "resps" in r || "filtered_resps" in r;
+    if (format !== undefined && format !== (lmms ? "lmms-eval" : "jsonl")) {
+      throw new DataError(where, "record", "the same format as the lines before it");
+    }
+    format = lmms ? "lmms-eval" : "jsonl";
+    let id: string | undefined, prediction: string | null;
+    if (lmms) {
+      id = sampleId(r);
+      if (id === undefined && typeof r.doc_id === "number" && Number.isInteger(r.doc_id)) {
+        id = questions[r.doc_id]?.id ?? `doc_id ${r.doc_id}`;
+      }
+      if (id === undefined) throw new DataError(where, "doc.id", "the question id or a doc_id");
+      const s = firstString(r.filtered_resps) ?? firstString(r.resps);
+      if (s === undefined) {
+        throw new DataError(
+          where,
+          "filtered_resps",
+          "a response string",
+          describe(r.filtered_resps),
+        );
+      }
+      prediction = s;
+    } else {
+      id = idOf(r.id);
+      if (id === undefined) throw new DataError(where, "id", "a string or integer", describe(r.id));
+      const p = r.prediction;
+      if (p !== null && typeof p !== "string" && typeof p !== "number") {
+        throw new DataError(where, "prediction", "a string, a number or null", describe(p));
+      }
+      prediction = p === null ? null : String(p);
+    }
+    if (byId.has(id)) {
+      throw new DataError(
+        where,
+        "id",
+        `one answer per question (${id} is also on line ${byId.get(id)!.line})`,
+      );
+    }
+    byId.set(id, { id, prediction, line });
+    if (!known.has(id)) unknownIds.push(id);
+  }
+  return { file, format: format ?? "jsonl", byId, unknownIds };
+}
+
+/** Reads a predictions file and matches it to `questions`. */
+export async function readPredictions(
+  path: string,
+  questions: readonly EvalQuestion[],
+): Promise<PredictionSet> {
+  return parsePredictions(await Deno.readTextFile(path), path, questions);
+}

@@ -1,0 +1,297 @@
+/**
+ * Scoring a model's answers on a question set, exactly as lmms-eval's `process_results` and
+ * `aggregate_results` do for VSI-Bench and VSTI-Bench (data-reference §8.2-8.3), plus what
+ * lmms-eval does not do: questions it would crash on are left out and named, and missing answers
+ * are counted rather than scored.
+ *
+ * @module
+ */
+
+import {
+  type AnswerKind,
+  answerKind,
+  type Benchmark,
+  type BenchName,
+  REL_DIRECTION_LEVELS,
+} from "./benchmarks.ts";
+import { meanRelativeAccuracy, pandasMean, pythonMean } from "./metrics.ts";
+import { exactMatch, fuzzyMatch, pythonFloat } from "./parse.ts";
+import type { EvalQuestion, PredictionSet } from "./records.ts";
+
+/** A question ready to score: its answer kind and target resolved. */
+export interface ScorableQuestion extends EvalQuestion {
+  kind: AnswerKind;
+  /** MCA: the letter matched (`mc_answer`, else `ground_truth`). NA: `ground_truth` as text. */
+  target: string;
+  /** NA: the ground truth as a number (non-zero, finite). */
+  truth: number;
+}
+
+/** A question left out of the scores, and why (one line naming file, id and field). */
+export interface ExcludedQuestion {
+  id: string;
+  questionType: string;
+  reason: string;
+}
+
+/** A question set checked against a benchmark. */
+export interface PreparedSet {
+  bench: Benchmark;
+  questions: ScorableQuestion[];
+  excluded: ExcludedQuestion[];
+}
+
+/**
+ * Resolves every question's answer kind and target for `bench`. Left out, with a reason: types
+ * the benchmark does not have (lmms-eval raises on them), numerical questions whose ground truth
+ * is not a non-zero finite number (lmms-eval divides by it; DECISIONS 18), and multiple-choice
+ * questions without a letter to match.
+ *
+ * @example
+ * ```ts
+ * import { VSI_BENCH } from "./benchmarks.ts";
+ * const base = { question: "", options: [], line: 1 };
+ * const set = prepareQuestions(VSI_BENCH, [
+ *   { ...base, id: "1", questionType: "room_size_estimation", groundTruth: "0" },
+ *   { ...base, id: "2", questionType: "route_planning", groundTruth: "B" },
+ * ], "q.jsonl");
+ * if (set.questions.length !== 1 || !set.excluded[0].reason.includes("non-zero")) throw new Error();
+ * ```
+ */
+export function prepareQuestions(
+  bench: Benchmark,
+  questions: readonly EvalQuestion[],
+  file: string,
+): PreparedSet {
+  const out: ScorableQuestion[] = [];
+  const excluded: ExcludedQuestion[] = [];
+  for (const q of questions) {
+    const where = `${file}: id ${q.id}`;
+    const leave = (reason: string) =>
+      excluded.push({ id: q.id, questionType: q.questionType, reason: `${where}: ${reason}` });
+    const kind = answerKind(bench, q.questionType);
+    if (!kind) {
+      leave(`question_type: expected a ${bench.title} type, got ${q.questionType}`);
+      continue;
+    }
+    if (kind === "mca") {
+      const target = q.mcAnswer ?? q.groundTruth;
+      if (typeof target !== "string") {
+        leave(`mc_answer: expected the answer letter, got ${JSON.stringify(target)}`);
+        continue;
+      }
+      out.push({ ...q, kind, target, truth: NaN });
+    } else {
+      const truth = typeof q.groundTruth === "number" ? q.groundTruth : pythonFloat(q.groundTruth);
+      if (truth === undefined || !Number.isFinite(truth) || truth === 0) {
+        leave(
+          `ground_truth: expected a non-zero number, got ${JSON.stringify(q.groundTruth)}`,
+        );
+        continue;
+      }
+      out.push({ ...q, kind, target: String(q.groundTruth), truth });
+    }
+  }
+  return { bench, questions: out, excluded };
+}
+
+/**
+ * One answer's score: accuracy (0 or 1) for multiple choice, MRA for numbers; `parsed` is the
+ * token the scorer read.
+ *
+ * @example
+ * ```ts
+ * const q = { kind: "mca" as const, target: "A", truth: NaN };
+ * if (scoreAnswer(q, "A. chair").score !== 1 || scoreAnswer(q, "(A)").score !== 0) throw new Error();
+ * if (scoreAnswer({ kind: "na", target: "3", truth: 3 }, "3.5m").score !== 0) throw new Error();
+ * ```
+ */
+export function scoreAnswer(
+  q: Pick<ScorableQuestion, "kind" | "target" | "truth">,
+  prediction: string,
+): { parsed: string; score: number } {
+  const parsed = fuzzyMatch(prediction);
+  if (q.kind === "mca") return { parsed, score: exactMatch(parsed, q.target) };
+  const value = pythonFloat(parsed);
+  // lmms-eval: float(pred) fails -> None -> TypeError caught -> the worst score, 0.
+  return { parsed, score: value === undefined ? 0 : meanRelativeAccuracy(value, q.truth) };
+}
+
+/** How answers absent from the predictions count: left out of the means, or scored 0. */
+export type MissingPolicy = "skip" | "zero";
+
+/** One question's result for one model. */
+export interface QuestionResult {
+  id: string;
+  questionType: string;
+  kind: AnswerKind;
+  target: string;
+  /** The raw answer; `null` when there is none. */
+  prediction: string | null;
+  parsed: string | null;
+  /** 0..1; `null` for a missing answer under the `skip` policy. */
+  score: number | null;
+}
+
+/**
+ * Scores every question of `set` with `predictions` (a map from id to raw answer; `null` or
+ * absent = missing).
+ *
+ * @example
+ * ```ts
+ * import { VSI_BENCH } from "./benchmarks.ts";
+ * const q = { id: "1", questionType: "route_planning", question: "", options: [], groundTruth: "B", line: 1 };
+ * const set = prepareQuestions(VSI_BENCH, [q], "q.jsonl");
+ * const [r] = scoreQuestions(set, new Map([["1", "b."]]));
+ * if (r.score !== 1) throw new Error();
+ * if (scoreQuestions(set, new Map())[0].score !== null) throw new Error();
+ * ```
+ */
+export function scoreQuestions(
+  set: PreparedSet,
+  predictions: ReadonlyMap<string, string | null>,
+  missing: MissingPolicy = "skip",
+): QuestionResult[] {
+  return set.questions.map((q) => {
+    const prediction = predictions.get(q.id) ?? null;
+    const base = { id: q.id, questionType: q.questionType, kind: q.kind, target: q.target };
+    if (prediction === null) {
+      return { ...base, prediction, parsed: null, score: missing === "zero" ? 0 : null };
+    }
+    return { ...base, prediction, ...scoreAnswer(q, prediction) };
+  });
+}
+
+/** Per question type: counts and the mean score. */
+export interface TypeScore {
+  questionType: string;
+  kind: AnswerKind;
+  /** Questions of the type in the set. */
+  questions: number;
+  /** Questions that entered the mean. */
+  scored: number;
+  /** Questions without an answer. */
+  missing: number;
+  /** Mean score 0..1, or `null` when none entered the mean. */
+  score: number | null;
+}
+
+/** A model's scores on a benchmark. */
+export interface BenchScores {
+  bench: BenchName;
+  /** Per question type, in lmms-eval's (sorted) order. */
+  types: TypeScore[];
+  /**
+   * The dictionary lmms-eval's aggregation builds, as fractions: `<type>_accuracy`,
+   * `<type>_MRA:.5:.95:.05`, the merged `object_rel_direction_accuracy` (VSI) and `overall`.
+   */
+  lmmsEval: Record<string, number>;
+  /** lmms-eval's overall score 0..1 (unweighted mean of the task scores); `null` if none. */
+  overall: number | null;
+  /** The paper table's columns (0..1 or `null` when absent), in the benchmark's order. */
+  columns: (number | null)[];
+  /** The paper table's "Avg": the overall (VSI) or the mean of the five columns (VSTI). */
+  tableAvg: number | null;
+  /** Missing answers over all types. */
+  missing: number;
+}
+
+const metricName = (kind: AnswerKind) => (kind === "mca" ? "accuracy" : "MRA:.5:.95:.05");
+
+/**
+ * Aggregates question results as lmms-eval does: the mean per question type (pandas, in the
+ * question set's order), VSI-Bench's three relative-direction levels replaced by their mean,
+ * and `overall` the unweighted mean of what remains (VSI: 8 tasks; VSTI: every type present).
+ *
+ * @example
+ * ```ts
+ * import { VSI_BENCH } from "./benchmarks.ts";
+ * const r = (questionType: string, score: number) =>
+ *   ({ id: "", questionType, kind: "mca" as const, target: "A", prediction: "A", parsed: "A", score });
+ * const s = aggregateScores(VSI_BENCH, [
+ *   r("object_rel_direction_easy", 1), r("object_rel_direction_hard", 0), r("route_planning", 1),
+ * ]);
+ * if (s.lmmsEval.object_rel_direction_accuracy !== 0.5 || s.overall !== 0.75) throw new Error();
+ * ```
+ */
+export function aggregateScores(
+  bench: Benchmark,
+  results: readonly QuestionResult[],
+): BenchScores {
+  const byType = new Map<string, { kind: AnswerKind; values: number[]; n: number; miss: number }>();
+  let missing = 0;
+  for (const r of results) {
+    let t = byType.get(r.questionType);
+    if (!t) byType.set(r.questionType, t = { kind: r.kind, values: [], n: 0, miss: 0 });
+    t.n++;
+    if (r.prediction === null) {
+      t.miss++;
+      missing++;
+    }
+    if (r.score !== null) t.values.push(r.score);
+  }
+  // pandas groupby sorts the keys; Python compares strings by code point.
+  const names = [...byType.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const types: TypeScore[] = names.map((questionType) => {
+    const t = byType.get(questionType)!;
+    return {
+      questionType,
+      kind: t.kind,
+      questions: t.n,
+      scored: t.values.length,
+      missing: t.miss,
+      score: t.values.length ? pandasMean(t.values) : null,
+    };
+  });
+  const score = new Map(types.filter((t) => t.score !== null).map((t) => [t.questionType, t]));
+
+  const lmmsEval: Record<string, number> = {};
+  for (const t of score.values()) lmmsEval[`${t.questionType}_${metricName(t.kind)}`] = t.score!;
+  if (bench.name === "vsi") {
+    // The VLM-3R fork averages whichever levels are present (upstream assumes all three).
+    const levels = REL_DIRECTION_LEVELS.filter((l) => score.has(l));
+    if (levels.length) {
+      for (const l of levels) delete lmmsEval[`${l}_accuracy`];
+      lmmsEval.object_rel_direction_accuracy = pythonMean(levels.map((l) => score.get(l)!.score!));
+    }
+  }
+  const taskValues = Object.values(lmmsEval);
+  const overall = taskValues.length ? pythonMean(taskValues) : null;
+  if (overall !== null) lmmsEval.overall = overall;
+
+  const columns = bench.columns.map((c) => {
+    const present = c.types.filter((t) => score.has(t)).map((t) => score.get(t)!.score!);
+    return present.length ? pythonMean(present) : null;
+  });
+  const presentColumns = columns.filter((c): c is number => c !== null);
+  const tableAvg = bench.name === "vsi"
+    ? overall
+    : presentColumns.length
+    ? pythonMean(presentColumns)
+    : null;
+  return { bench: bench.name, types, lmmsEval, overall, columns, tableAvg, missing };
+}
+
+/**
+ * Scores a predictions file's answers: {@link scoreQuestions} then {@link aggregateScores}.
+ *
+ * @example
+ * ```ts
+ * import { VSTI_BENCH } from "./benchmarks.ts";
+ * const q = { id: "a", questionType: "camera_displacement", question: "", options: [], groundTruth: 2, line: 1 };
+ * const set = prepareQuestions(VSTI_BENCH, [q], "q.jsonl");
+ * const { scores } = scorePredictions(set, new Map([["a", "2.2"]]));
+ * if (scores.overall !== 0.9) throw new Error(String(scores.overall));
+ * ```
+ */
+export function scorePredictions(
+  set: PreparedSet,
+  predictions: ReadonlyMap<string, string | null> | PredictionSet,
+  missing: MissingPolicy = "skip",
+): { results: QuestionResult[]; scores: BenchScores } {
+  const map = predictions instanceof Map
+    ? predictions
+    : new Map([...(predictions as PredictionSet).byId].map(([k, v]) => [k, v.prediction]));
+  const results = scoreQuestions(set, map, missing);
+  return { results, scores: aggregateScores(set.bench, results) };
+}
