@@ -39,7 +39,7 @@ export function encodeBase64Lines(bytes: Uint8Array, width: number): string[] {
  * if (b.join(",") !== "1,2,3,4") throw new Error(b.join(","));
  * ```
  */
-export function decodeBase64Lines(lines: readonly string[]): Uint8Array {
+export function decodeBase64Lines(lines: readonly string[]): Uint8Array<ArrayBuffer> {
   const s = lines.join("").replace(/=+$/, "");
   const out = new Uint8Array(Math.floor(s.length * 3 / 4));
   let bits = 0, acc = 0, o = 0;

@@ -97,7 +97,7 @@ export function recastReference(
       });
       let length = 0;
       const pts = sp.straightPath;
-      for (let i = 3; i < pts.size; i += 3) {
+      for (let i = 3; i < sp.straightPathCount * 3; i += 3) {
         length += Math.hypot(
           pts.get(i) - pts.get(i - 3),
           pts.get(i + 1) - pts.get(i - 2),
