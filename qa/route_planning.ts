@@ -58,7 +58,7 @@ export interface RouteOptions {
   minLegLength?: number;
   /** Douglas-Peucker tolerance for the simplification (m, default 0.25). */
   simplifyTolerance?: number;
-  /** Anchor objects must be this close to their point (m, closest-point distance, default 1). */
+  /** Anchor objects must be this close to their point (m, closest-point distance, default 1.5). */
   anchorMaxDistance?: number;
   /** Most turns in one route (default 3). */
   maxTurns?: number;
@@ -287,6 +287,30 @@ export function nearestUniqueObject(
   return best;
 }
 
+function uniqueObjects(objects: readonly RouteObject[]): RouteObject[] {
+  const counts = new Map<string, number>();
+  for (const o of objects) counts.set(o.category, (counts.get(o.category) ?? 0) + 1);
+  return objects.filter((o) => counts.get(o.category) === 1);
+}
+
+/** A navigable point within `reach` of the box's footprint, or undefined after a few tries. */
+function pointNear(nav: NavMesh, o: RouteObject, reach: number, rng: Rng): Vec3 | undefined {
+  const rx = Math.abs(o.axes[0][0]) * o.halfSize[0] + Math.abs(o.axes[1][0]) * o.halfSize[1] +
+    reach;
+  const ry = Math.abs(o.axes[0][1]) * o.halfSize[0] + Math.abs(o.axes[1][1]) * o.halfSize[1] +
+    reach;
+  for (let k = 0; k < 8; k++) {
+    const p: Vec3 = [
+      o.center[0] + rng.uniform(-rx, rx),
+      o.center[1] + rng.uniform(-ry, ry),
+      o.center[2],
+    ];
+    const hit = nav.nearestPoint(p, [0.05, 0.05, o.halfSize[2] + 2]);
+    if (hit && pointBoxDistance(hit.point, o) <= reach) return hit.point;
+  }
+  return undefined;
+}
+
 /** The point at fraction `t` of the polyline's length. */
 function pointAlong(points: readonly Vec3[], t: number): Vec3 {
   let total = 0;
@@ -340,7 +364,8 @@ export function routeOptions(answer: readonly TurnAction[], rng: Rng): string[] 
 }
 
 /**
- * Candidate route questions for one scene: seeded start/goal pairs on one island, each kept
+ * Candidate route questions for one scene: seeded start/goal pairs on one island (each near an
+ * object of a category unique in the scene, so that the ends can be described), each kept
  * when its path, legs and anchors pass the rules (at most one question per pair, no repeats).
  */
 export function routeCandidates(
@@ -371,11 +396,15 @@ export function routeQuestion(
   options: RouteOptions = {},
 ): RouteQuestion | undefined {
   const minPath = options.minPathLength ?? 1.5, minLeg = options.minLegLength ?? 0.5;
-  const maxDist = options.anchorMaxDistance ?? 1, maxTurns = options.maxTurns ?? 3;
-  const start = nav.randomPoint(rng);
-  if (!start) return undefined;
-  const goal = nav.randomPoint(rng, nav.islandOf(start));
-  if (!goal) return undefined;
+  const maxDist = options.anchorMaxDistance ?? 1.5, maxTurns = options.maxTurns ?? 3;
+  // Start and goal near two different objects of unique categories (a route between random
+  // points rarely has describable ends), on the same island.
+  const unique = uniqueObjects(objects);
+  if (unique.length < 2) return undefined;
+  const [from, to] = rng.shuffle([...unique]).slice(0, 2);
+  const start = pointNear(nav, from, maxDist, rng);
+  const goal = pointNear(nav, to, maxDist, rng);
+  if (!start || !goal || nav.islandOf(start) !== nav.islandOf(goal)) return undefined;
   const path = nav.findPath(start, goal);
   if (!path.found || path.length < minPath) return undefined;
   const legs = simplifyRoute(path.points, options.simplifyTolerance ?? 0.25);
