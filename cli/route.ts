@@ -253,7 +253,7 @@ export async function routeDemo(sceneDir: string, outDir: string, seed = "0"): P
     `route: navmesh ${scene.nav.polygonCount} polygons, ${scene.nav.area().toFixed(1)} m^2; ` +
     `${records.length} route-planning question(s) -> ${jsonl}; map -> ${svg}`,
     ...records.map((r) =>
-      `   ${r.question.split(": ").pop()}  [${r.options.join(" | ")}] ${r.mc_answer}`
+      `   ${r.question.replace(/ \(Note: [^)]*\)/, "")}  [${r.options.join(" | ")}] ${r.mc_answer}`
     ),
   ];
 }
