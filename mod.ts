@@ -65,6 +65,33 @@ export { pointInPolygon, type Polygon, polygonArea, type Vec2 } from "./geometry
 export { rasterize, type RasterResult, type TriangleMesh } from "./geometry/raster.ts";
 export { closestPointOnTriangle, pointTriangleDistance } from "./geometry/distance.ts";
 
+// Navigation meshes (Recast-equivalent, WebAssembly) and route-planning questions.
+export {
+  buildNavMesh,
+  HABITAT_NAVMESH_SETTINGS,
+  NavMesh,
+  NAVMESH_STAGES,
+  NavMeshBuilder,
+  NavMeshBuildError,
+  type NavMeshJson,
+  type NavMeshSettings,
+  type NavMeshStage,
+  type NavPath,
+  type TriangleMesh as NavMeshInput,
+} from "./geometry/navmesh/mod.ts";
+export {
+  LetterBalancer,
+  objectsFromLabelledMesh,
+  objectsFromMetadata,
+  ROUTE_QUESTION_TYPE,
+  routeCandidates,
+  type RouteObject,
+  type RouteQuestion,
+  type RouteRecord,
+  routeRecords,
+} from "./qa/route_planning.ts";
+export { type MapRoute, routeMapSvg } from "./qa/route_map.ts";
+
 // Files: atomic output, errors, codecs, video.
 export { writeFileAtomic, writeJsonAtomic } from "./io/atomic.ts";
 export { DataError } from "./io/errors.ts";
