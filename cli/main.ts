@@ -17,13 +17,14 @@ import {
   UsageError,
 } from "./_command.ts";
 import { demo } from "./demo.ts";
+import { meta } from "./meta.ts";
 import { synth } from "./synth.ts";
 
 /** The tool's version (from deno.json). */
 export const VERSION: string = denoJson.version;
 
 /** Every command, in the order help lists them. */
-export const COMMANDS: readonly Command[] = [synth, demo];
+export const COMMANDS: readonly Command[] = [synth, meta, demo];
 
 const GLOBAL_FLAGS = ["--help", "-h", "--version", "-V", "--debug", "--quiet", "-q"];
 
