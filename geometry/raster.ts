@@ -251,11 +251,13 @@ export function rasterizeLabels(
 }
 
 /**
- * Triangle labels from vertex labels: the label at least two of its vertices share, else -1.
+ * Triangle labels from vertex labels: the label all three vertices share, else -1, so a
+ * labelled region never spreads over the triangles that join it to its neighbours (a floor
+ * triangle with one vertex under a chair stays floor).
  *
  * @example
  * ```ts
- * const t = triangleLabelsFromVertices(Uint32Array.of(0, 1, 2, 1, 2, 3), Int32Array.of(4, 4, 5, 6));
+ * const t = triangleLabelsFromVertices(Uint32Array.of(0, 1, 2, 1, 2, 3), Int32Array.of(4, 4, 4, 5));
  * if (t[0] !== 4 || t[1] !== -1) throw new Error();
  * ```
  */
@@ -267,7 +269,7 @@ export function triangleLabelsFromVertices(
   for (let t = 0; t < out.length; t++) {
     const a = vertexLabel[triangles[3 * t]], b = vertexLabel[triangles[3 * t + 1]];
     const c = vertexLabel[triangles[3 * t + 2]];
-    out[t] = a === b || a === c ? a : b === c ? b : -1;
+    out[t] = a === b && a === c ? a : -1;
   }
   return out;
 }

@@ -14,7 +14,8 @@
  *
  * A frame takes the pose with the same timestamp (3 decimals), else the nearest within 0.05 s,
  * as the reference's frame export does (data-reference §2.3.4); frames without depth are left
- * out. Frame ids count the `lowres_wide` frames in time order, and `fps` is their rate.
+ * out. Frame ids count the `lowres_wide` frames in time order, and `fps` is their rate (from
+ * the median interval).
  *
  * @module
  */
@@ -28,6 +29,7 @@ import {
   describe,
   exists,
   fitDepth,
+  frameRateFromTimes,
   obbFromAnnotation,
   parseNumbers,
   type RawFrame,
@@ -251,10 +253,7 @@ export async function readArkitScene(scanDir: string): Promise<RawScene> {
     f.intrinsics ??= parsePincam(new TextDecoder().decode(await readFileOrFail(file)), file);
   };
   await readK(frames[0]);
-  const span = Number(times[times.length - 1]) - Number(times[0]);
-  const fps = times.length > 1 && span > 0
-    ? Math.round(1000 * (times.length - 1) / span) / 1000
-    : LOWRES_FPS;
+  const fps = frameRateFromTimes(times.map(Number)) ?? LOWRES_FPS;
   return {
     name: id,
     dataset: "arkitscenes",

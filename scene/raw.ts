@@ -259,3 +259,19 @@ export function fitDepth(bytes: Uint8Array, camera: Intrinsics, source: string):
     camera.height,
   );
 }
+
+/**
+ * Frames per second from capture times: one over the median interval, rounded to 1e-3;
+ * undefined with fewer than two increasing times.
+ *
+ * @example
+ * ```ts
+ * if (frameRateFromTimes([0, 0.1, 0.2, 0.3, 5]) !== 10) throw new Error();
+ * ```
+ */
+export function frameRateFromTimes(times: number[]): number | undefined {
+  const sorted = [...times].sort((a, b) => a - b);
+  const d = sorted.slice(1).map((t, i) => t - sorted[i]).filter((x) => x > 0).sort((a, b) => a - b);
+  if (d.length === 0) return undefined;
+  return Math.round(1000 / d[Math.floor(d.length / 2)]) / 1000;
+}

@@ -148,7 +148,7 @@ export async function readScannetppScene(sceneDir: string): Promise<RawScene> {
   const hasDepth = await exists(depthDir);
   const decoded = new Map<string, Uint8Array>();
   const frames: RawFrame[] = [];
-  const times: number[] = [];
+  const times: [number, number][] = [];
   for (const key of keys) {
     const e = (entries as Record<string, unknown>)[key] as Record<string, unknown>;
     const k = intrinsicOf(e?.intrinsic, native, width, height);
@@ -163,7 +163,8 @@ export async function readScannetppScene(sceneDir: string): Promise<RawScene> {
     const ts = typeof e.timestamp === "number" && Number.isFinite(e.timestamp)
       ? e.timestamp
       : undefined;
-    if (ts !== undefined) times.push(ts);
+    // Frame numbers are video frame indices: the rate is frames over seconds between entries.
+    if (ts !== undefined) times.push([Number(key.slice(6)), ts]);
     const colorFile = join(rgbDir, `${key}.jpg`), depthFile = join(depthDir, `${key}.png`);
     frames.push({
       id: key,
@@ -183,7 +184,8 @@ export async function readScannetppScene(sceneDir: string): Promise<RawScene> {
       },
     });
   }
-  const fps = frameRate(times) ?? (video ? await probeFps(video) : undefined) ?? IPHONE_FPS;
+  const fps = videoRate(times) ?? (video ? await probeFps(video) : undefined) ??
+    IPHONE_FPS;
   const first = frames[0].intrinsics!;
   const notes = [`frames from ${poseFile}`, `colour from ${extracted ? rgbDir : video}`];
   if (withoutBox > 0) notes.push(`${withoutBox} annotated instances without obb left out`);
@@ -234,12 +236,16 @@ function intrinsicOf(
   return scaleIntrinsics({ fx: m[0], fy: m[4], cx: m[2], cy: m[5], ...native }, width, height);
 }
 
-/** Frames per second from timestamps (median interval), rounded to 1e-3. */
-function frameRate(times: number[]): number | undefined {
-  if (times.length < 2) return undefined;
-  const d = times.slice(1).map((t, i) => t - times[i]).filter((x) => x > 0).sort((a, b) => a - b);
-  if (d.length === 0) return undefined;
-  return Math.round(1000 / d[Math.floor(d.length / 2)]) / 1000;
+/** Median of frames per second between consecutive (frame number, time) entries, to 1e-3. */
+function videoRate(entries: [number, number][]): number | undefined {
+  const rates: number[] = [];
+  for (let i = 1; i < entries.length; i++) {
+    const dn = entries[i][0] - entries[i - 1][0], dt = entries[i][1] - entries[i - 1][1];
+    if (dn > 0 && dt > 0) rates.push(dn / dt);
+  }
+  if (rates.length === 0) return undefined;
+  rates.sort((a, b) => a - b);
+  return Math.round(1000 * rates[Math.floor(rates.length / 2)]) / 1000;
 }
 
 async function ffprobe(video: string, entries: string): Promise<string> {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { decodePng } from "../../io/image.ts";
 import { synthScene, writeSynthScene } from "../../scene/synth/mod.ts";
 import { DEFAULT_LABELS, parseLabelMap } from "../../scene/labels.ts";
-import { runMeta, type MetaRunOptions } from "../../scene/meta_run.ts";
+import { type MetaRunOptions, runMeta } from "../../scene/meta_run.ts";
 import { sampleIndices } from "../../scene/meta.ts";
 import type { FrameMetaFile, SceneMetaFile } from "../../scene/metadata.ts";
 
@@ -18,14 +18,20 @@ const FRAMES = 40;
 const root = await Deno.makeTempDir({ prefix: "vlm3r-meta-synth-" });
 const raw = join(root, "raw");
 for (const i of [0, 1, 2]) {
-  await writeSynthScene(synthScene("meta-test", i, { frames: FRAMES, width: 160, height: 120 }), raw, {
-    workers: 1,
-    video: "none",
-  });
+  await writeSynthScene(
+    synthScene("meta-test", i, { frames: FRAMES, width: 160, height: 120 }),
+    raw,
+    {
+      workers: 1,
+      video: "none",
+    },
+  );
 }
 const names = ["scene0000_00", "scene0001_00", "scene0002_00"];
 const truth: Record<string, Truth> = {};
-for (const n of names) truth[n] = JSON.parse(await Deno.readTextFile(join(raw, n, "ground_truth.json")));
+for (const n of names) {
+  truth[n] = JSON.parse(await Deno.readTextFile(join(raw, n, "ground_truth.json")));
+}
 const everyCategory = parseLabelMap(
   Object.fromEntries(names.flatMap((n) => truth[n].objects.map((o) => [o.category, o.category]))),
   "all.json",
@@ -50,8 +56,12 @@ function options(out: string, extra: Partial<MetaRunOptions> = {}): MetaRunOptio
 async function load(out: string) {
   const dir = join(out, "metadata", "val");
   return {
-    scenes: JSON.parse(await Deno.readTextFile(join(dir, "scannet_metadata_val.json"))) as SceneMetaFile,
-    frames: JSON.parse(await Deno.readTextFile(join(dir, "scannet_frame_metadata_val.json"))) as FrameMetaFile,
+    scenes: JSON.parse(
+      await Deno.readTextFile(join(dir, "scannet_metadata_val.json")),
+    ) as SceneMetaFile,
+    frames: JSON.parse(
+      await Deno.readTextFile(join(dir, "scannet_frame_metadata_val.json")),
+    ) as FrameMetaFile,
   };
 }
 
@@ -72,12 +82,17 @@ Deno.test("synth: every object found with its category, count and exact box", ()
       // Composite objects (a table's top and legs) are compared with the box of all parts.
       const dc = Math.hypot(...box.centroid.map((v, k) => v - o.center[k]));
       assert(dc <= 0.02, `${n} ${o.category}: centre off by ${dc}`);
-      const got = [...box.axesLengths].sort((a, b) => a - b), exp = [...o.size].sort((a, b) => a - b);
-      for (let k = 0; k < 3; k++) assertAlmostEquals(got[k], exp[k], 0.03, `${n} ${o.category} extent`);
+      const got = [...box.axesLengths].sort((a, b) => a - b),
+        exp = [...o.size].sort((a, b) => a - b);
+      for (let k = 0; k < 3; k++) {
+        assertAlmostEquals(got[k], exp[k], 0.03, `${n} ${o.category} extent`);
+      }
       // Rows of normalizedAxes are orthonormal; min/max bound the box.
       const r = box.normalizedAxes;
       assertAlmostEquals(r[0] * r[3] + r[1] * r[4] + r[2] * r[5], 0, 1e-5);
-      for (let k = 0; k < 3; k++) assert(box.min[k] <= box.centroid[k] && box.centroid[k] <= box.max[k]);
+      for (let k = 0; k < 3; k++) {
+        assert(box.min[k] <= box.centroid[k] && box.centroid[k] <= box.max[k]);
+      }
     }
   }
 });
@@ -92,8 +107,14 @@ Deno.test("synth: the default ScanNet label map keeps only its categories", asyn
     if (kept.has(o.category)) want[o.category] = (want[o.category] ?? 0) + 1;
   }
   assertEquals(scenes.scene0000_00.object_counts, Object.fromEntries(Object.entries(want).sort()));
-  assert(truth.scene0000_00.objects.some((o) => o.category === "cabinet"), "the scene has a cabinet");
-  assert(!("cabinet" in scenes.scene0000_00.object_counts), "cabinets are not in the reference's list");
+  assert(
+    truth.scene0000_00.objects.some((o) => o.category === "cabinet"),
+    "the scene has a cabinet",
+  );
+  assert(
+    !("cabinet" in scenes.scene0000_00.object_counts),
+    "cabinets are not in the reference's list",
+  );
 });
 
 Deno.test("synth: room size within 5% of the true floor area", () => {
@@ -111,7 +132,9 @@ Deno.test("synth: sampled frames carry the aligned camera-to-world poses", () =>
     for (const r of f.frames) {
       const want = truth[n].camera.poses[r.frame_id as number];
       const got = r.camera_pose_camera_to_world.flat();
-      for (let k = 0; k < 16; k++) assertAlmostEquals(got[k], want[k], 2e-5, `${n} frame ${r.frame_id}`);
+      for (let k = 0; k < 16; k++) {
+        assertAlmostEquals(got[k], want[k], 2e-5, `${n} frame ${r.frame_id}`);
+      }
     }
   }
 });
@@ -124,7 +147,12 @@ function maskBoxes(m: { width: number; height: number; data: ArrayLike<number> }
       const v = m.data[y * m.width + x];
       if (v === 0) continue;
       const b = boxes.get(v - 1) ?? { bbox: [x, y, x, y], n: 0 };
-      b.bbox = [Math.min(b.bbox[0], x), Math.min(b.bbox[1], y), Math.max(b.bbox[2], x), Math.max(b.bbox[3], y)];
+      b.bbox = [
+        Math.min(b.bbox[0], x),
+        Math.min(b.bbox[1], y),
+        Math.max(b.bbox[2], x),
+        Math.max(b.bbox[3], y),
+      ];
       b.n++;
       boxes.set(v - 1, b);
     }
@@ -135,7 +163,9 @@ function maskBoxes(m: { width: number; height: number; data: ArrayLike<number> }
 Deno.test("synth: 2D boxes and visible pixels equal those of the rendered masks", async () => {
   for (const n of names) {
     for (const r of meta1.frames[n].frames) {
-      const mask = decodePng(await Deno.readFile(join(raw, n, "instance-filt", `${r.frame_id}.png`)));
+      const mask = decodePng(
+        await Deno.readFile(join(raw, n, "instance-filt", `${r.frame_id}.png`)),
+      );
       const want = maskBoxes(mask);
       assertEquals(r.bboxes_2d.length, want.size);
       for (const b of r.bboxes_2d) {
@@ -149,7 +179,10 @@ Deno.test("synth: 2D boxes and visible pixels equal those of the rendered masks"
 Deno.test("synth: sampled colour and depth frames are exported where the records point", async () => {
   const r = meta1.frames.scene0001_00.frames[5];
   const color = await Deno.readFile(join(out1, r.file_path_color));
-  assertEquals(color, await Deno.readFile(join(raw, "scene0001_00", "frames", "color", `${r.frame_id}.jpg`)));
+  assertEquals(
+    color,
+    await Deno.readFile(join(raw, "scene0001_00", "frames", "color", `${r.frame_id}.jpg`)),
+  );
   const depth = decodePng(await Deno.readFile(join(out1, r.file_path_depth)));
   assertEquals([depth.width, depth.height], [160, 120]);
 });
@@ -165,7 +198,11 @@ Deno.test("synth: without masks, 2D boxes rendered from the mesh match the masks
   const { frames } = await load(out);
   let pixels = 0, diff = 0;
   for (const r of frames.scene0002_00.frames) {
-    const want = maskBoxes(decodePng(await Deno.readFile(join(raw, "scene0002_00", "instance-filt", `${r.frame_id}.png`))));
+    const want = maskBoxes(
+      decodePng(
+        await Deno.readFile(join(raw, "scene0002_00", "instance-filt", `${r.frame_id}.png`)),
+      ),
+    );
     for (const b of r.bboxes_2d) {
       const w = want.get(b.instance_id);
       // The mesh is re-read from float32 PLY and poses from 6-decimal text: edges may move a pixel.
@@ -173,7 +210,9 @@ Deno.test("synth: without masks, 2D boxes rendered from the mesh match the masks
         assert(b.visible_pixels <= 3, `instance ${b.instance_id} not in the mask`);
         continue;
       }
-      for (let k = 0; k < 4; k++) assert(Math.abs(b.bbox_2d[k] - w.bbox[k]) <= 1, "box within a pixel");
+      for (let k = 0; k < 4; k++) {
+        assert(Math.abs(b.bbox_2d[k] - w.bbox[k]) <= 1, "box within a pixel");
+      }
       pixels += w.n;
       diff += Math.abs(b.visible_pixels - w.n);
     }
@@ -192,8 +231,9 @@ Deno.test("synth: byte-identical output with 1 and 2 workers, and jsonl holds th
   }
   const outL = join(root, "outl");
   await runMeta(options(outL, { format: "jsonl" }));
-  const lines = (await Deno.readTextFile(join(outL, "metadata", "val", "scannet_metadata_val.jsonl")))
-    .trim().split("\n").map((l) => JSON.parse(l));
+  const lines =
+    (await Deno.readTextFile(join(outL, "metadata", "val", "scannet_metadata_val.jsonl")))
+      .trim().split("\n").map((l) => JSON.parse(l));
   assertEquals(lines.map((l) => l.scene_name), names);
   assertEquals(lines[1], meta1.scenes.scene0001_00);
 });

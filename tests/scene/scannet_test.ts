@@ -7,7 +7,7 @@ import { ZipReader } from "../../io/zip.ts";
 import { parseMat4 } from "../../geometry/pose.ts";
 import { synthScene, writeSynthScene } from "../../scene/synth/mod.ts";
 import { DEFAULT_LABELS } from "../../scene/labels.ts";
-import { runMeta, type MetaRunOptions } from "../../scene/meta_run.ts";
+import { type MetaRunOptions, runMeta } from "../../scene/meta_run.ts";
 import { sampleIndices } from "../../scene/meta.ts";
 import type { FrameMetaFile, SceneMetaFile } from "../../scene/metadata.ts";
 import { SensReader } from "../../scene/sens.ts";
@@ -25,7 +25,14 @@ const src = join(exported, NAME);
 const sensRoot = join(root, "sens", "scans");
 const scan = join(sensRoot, NAME);
 await Deno.mkdir(scan, { recursive: true });
-for (const f of [`${NAME}_vh_clean_2.ply`, `${NAME}_vh_clean_2.0.010000.segs.json`, `${NAME}.aggregation.json`, `${NAME}.txt`]) {
+for (
+  const f of [
+    `${NAME}_vh_clean_2.ply`,
+    `${NAME}_vh_clean_2.0.010000.segs.json`,
+    `${NAME}.aggregation.json`,
+    `${NAME}.txt`,
+  ]
+) {
   await Deno.copyFile(join(src, f), join(scan, f));
 }
 const k = scene.intrinsics;
@@ -38,27 +45,56 @@ for (let i = 0; i < FRAMES; i++) {
   const big = new Uint8Array(4 * 4 * W * H);
   for (let y = 0; y < 2 * H; y++) {
     for (let x = 0; x < 2 * W; x++) {
-      for (let c = 0; c < 4; c++) big[4 * (y * 2 * W + x) + c] = small.data[4 * ((y >> 1) * W + (x >> 1)) + c];
+      for (let c = 0; c < 4; c++) {
+        big[4 * (y * 2 * W + x) + c] = small.data[4 * ((y >> 1) * W + (x >> 1)) + c];
+      }
     }
   }
-  const depth = decodePng(await Deno.readFile(join(src, "frames", "depth", `${i}.png`))).data as Uint16Array;
+  const depth = decodePng(await Deno.readFile(join(src, "frames", "depth", `${i}.png`)))
+    .data as Uint16Array;
   frames.push({ pose, color: encodeJpeg(big, 2 * W, 2 * H, 95), depth });
-  zipMembers[`instance-filt/${i}.png`] = [await Deno.readFile(join(src, "instance-filt", `${i}.png`)), { level: i % 2 ? 0 : 6 }];
+  zipMembers[`instance-filt/${i}.png`] = [
+    await Deno.readFile(join(src, "instance-filt", `${i}.png`)),
+    { level: i % 2 ? 0 : 6 },
+  ];
 }
 const kd = [k.fx, 0, k.cx, 0, 0, k.fy, k.cy, 0, 0, 0, 1, 0, 0, 0, 0, 1];
 const kc = [2 * k.fx, 0, 2 * k.cx, 0, 0, 2 * k.fy, 2 * k.cy, 0, 0, 0, 1, 0, 0, 0, 0, 1];
-const sensBytes = encodeSens({ intrinsicColor: kc, intrinsicDepth: kd, colorWidth: 2 * W, colorHeight: 2 * H, depthWidth: W, depthHeight: H, frames });
+const sensBytes = encodeSens({
+  intrinsicColor: kc,
+  intrinsicDepth: kd,
+  colorWidth: 2 * W,
+  colorHeight: 2 * H,
+  depthWidth: W,
+  depthHeight: H,
+  frames,
+});
 await Deno.writeFile(join(scan, `${NAME}.sens`), sensBytes);
 await Deno.writeFile(join(scan, `${NAME}_2d-instance-filt.zip`), zipSync(zipMembers));
 
 function options(rootDir: string, out: string): MetaRunOptions {
-  return { dataset: "scannet", root: rootDir, out, split: "val", labels: DEFAULT_LABELS.scannet, frames: 32, seed: "0", workers: 1, format: "json", strict: false };
+  return {
+    dataset: "scannet",
+    root: rootDir,
+    out,
+    split: "val",
+    labels: DEFAULT_LABELS.scannet,
+    frames: 32,
+    seed: "0",
+    workers: 1,
+    format: "json",
+    strict: false,
+  };
 }
 async function load(out: string) {
   const dir = join(out, "metadata", "val");
   return {
-    scenes: JSON.parse(await Deno.readTextFile(join(dir, "scannet_metadata_val.json"))) as SceneMetaFile,
-    frames: JSON.parse(await Deno.readTextFile(join(dir, "scannet_frame_metadata_val.json"))) as FrameMetaFile,
+    scenes: JSON.parse(
+      await Deno.readTextFile(join(dir, "scannet_metadata_val.json")),
+    ) as SceneMetaFile,
+    frames: JSON.parse(
+      await Deno.readTextFile(join(dir, "scannet_frame_metadata_val.json")),
+    ) as FrameMetaFile,
   };
 }
 
@@ -66,7 +102,11 @@ Deno.test("sens: the reader returns what the writer stored", async () => {
   const sens = await SensReader.open(join(scan, `${NAME}.sens`));
   try {
     assertEquals(sens.header.frameCount, FRAMES);
-    assertEquals([sens.header.colorWidth, sens.header.depthWidth, sens.header.depthShift], [2 * W, W, 1000]);
+    assertEquals([sens.header.colorWidth, sens.header.depthWidth, sens.header.depthShift], [
+      2 * W,
+      W,
+      1000,
+    ]);
     assertAlmostEquals(sens.header.intrinsicDepth[0], k.fx, 1e-3);
     assertEquals(await sens.readDepth(7), frames[7].depth);
     assertEquals(await sens.readColor(2), Uint8Array.from(frames[2].color));
@@ -80,7 +120,10 @@ Deno.test("sens: the reader returns what the writer stored", async () => {
 Deno.test("sens: a truncated stream is a one-line error naming the file", async () => {
   const file = join(root, "cut.sens");
   await Deno.writeFile(file, sensBytes.subarray(0, sensBytes.length - 100));
-  await assertRejects(() => SensReader.open(file), /cut\.sens: frame 19: expected 20 frames, got truncated file/);
+  await assertRejects(
+    () => SensReader.open(file),
+    /cut\.sens: frame 19: expected 20 frames, got truncated file/,
+  );
 });
 
 Deno.test("zip: members are read in place, corruption is caught", async () => {
@@ -116,7 +159,10 @@ Deno.test("scannet: .sens + zipped masks give the exported folder's metadata", a
   assertEquals(b.scenes[NAME], a.scenes[NAME]);
   const fb = b.frames[NAME], fa = a.frames[NAME];
   const valid = Array.from({ length: FRAMES }, (_, i) => i).filter((i) => i !== 3);
-  assertEquals(fb.frames.map((f) => f.frame_id), sampleIndices(valid.length, 32).map((i) => valid[i]));
+  assertEquals(
+    fb.frames.map((f) => f.frame_id),
+    sampleIndices(valid.length, 32).map((i) => valid[i]),
+  );
   assertEquals([fb.img_width, fb.img_height], [W, H]);
   assertAlmostEquals(fb.camera_intrinsics.fx, fa.camera_intrinsics.fx, 1e-3);
   for (const f of fb.frames) {
