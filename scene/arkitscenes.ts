@@ -58,9 +58,9 @@ export interface TrajPose {
  *
  * @example
  * ```ts
- * // A camera turned 90 degrees about z, then moved: its centre is -R^T t.
+ * // World-to-camera: a quarter turn about z, then 1 m along x; the camera centre is -R^T t = (0, 1, 0).
  * const [p] = parseTraj(`0.5 0 0 ${Math.PI / 2} 1 0 0\n`, "lowres_wide.traj");
- * if (Math.abs(p.pose[3]) > 1e-12 || Math.abs(p.pose[7] + 1) > 1e-12) throw new Error(String(p.pose));
+ * if (Math.abs(p.pose[3]) > 1e-12 || Math.abs(p.pose[7] - 1) > 1e-12) throw new Error(String(p.pose));
  * ```
  */
 export function parseTraj(text: string, file: string): TrajPose[] {

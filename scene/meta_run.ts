@@ -221,7 +221,14 @@ export function oneScanPerVisit(
   return [...groups].map(([visit, scans]) => scans[rng.child(visit).int(0, scans.length - 1)]);
 }
 
-/** Opens a scene with its dataset's reader. */
+/**
+ * Opens a scene with its dataset's reader.
+ *
+ * @example
+ * ```ts ignore
+ * const raw = await openScene("scannet", "scans/scene0000_00");
+ * ```
+ */
 export function openScene(dataset: DatasetName, dir: string): Promise<RawScene> {
   return dataset === "scannet"
     ? readScannetScene(dir)

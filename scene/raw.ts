@@ -202,7 +202,14 @@ export function obbFromAnnotation(o: unknown, file: string, field: string): Obb 
   };
 }
 
-/** A frame without a mask in a scan that has masks: the pipeline renders this one instead. */
+/**
+ * A frame without a mask in a scan that has masks: the pipeline renders this one instead.
+ *
+ * @example
+ * ```ts
+ * if (!new MissingMask("instance-filt/7.png").message.startsWith("instance-filt/7.png: mask")) throw new Error();
+ * ```
+ */
 export class MissingMask extends Error {
   /** `file` is the mask that was looked for. */
   constructor(readonly file: string) {
@@ -214,7 +221,19 @@ export class MissingMask extends Error {
 /** JPEG quality of colour frames re-encoded after resizing. */
 export const JPEG_QUALITY = 90;
 
-/** Colour at the camera's size: the file as is when it fits, else decoded, resized, JPEG. */
+/**
+ * Colour at the camera's size: the file as is when it fits, else decoded, area-resized and
+ * encoded as JPEG.
+ *
+ * @example
+ * ```ts
+ * import { encodeJpeg } from "../io/image.ts";
+ * const big = encodeJpeg(new Uint8Array(4 * 8 * 6).fill(128), 8, 6);
+ * const k = { fx: 4, fy: 4, cx: 2, cy: 1.5, width: 4, height: 3 };
+ * const out = fitColor(big, k, "c.jpg");
+ * if (out.ext !== "jpg" || out.bytes === big) throw new Error("resized");
+ * ```
+ */
 export function fitColor(
   bytes: Uint8Array,
   camera: Intrinsics,
@@ -242,7 +261,17 @@ export function fitColor(
   return { bytes: encodeJpeg(out, camera.width, camera.height, JPEG_QUALITY), ext: "jpg" };
 }
 
-/** Depth PNG at the camera's size: as is when it fits, else nearest-neighbour resized. */
+/**
+ * Depth PNG at the camera's size: as is when it fits, else nearest-neighbour resized.
+ *
+ * @example
+ * ```ts
+ * import { encodePng16 } from "../io/image.ts";
+ * const png = encodePng16(new Uint16Array(4).fill(1500), 2, 2);
+ * const k = { fx: 2, fy: 2, cx: 1, cy: 1, width: 2, height: 2 };
+ * if (fitDepth(png, k, "d.png") !== png) throw new Error("kept as is");
+ * ```
+ */
 export function fitDepth(bytes: Uint8Array, camera: Intrinsics, source: string): Uint8Array {
   const size = encodedSize(bytes);
   if (!size || bytes[0] !== 0x89) {

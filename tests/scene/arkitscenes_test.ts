@@ -1,13 +1,13 @@
 // ARKitScenes layout on a hand-made scan: .traj poses inverted, nearest-timestamp matching,
 // boxes from the annotation, 2D boxes rendered from the mesh vertices inside each box.
-import { assert, assertAlmostEquals, assertEquals } from "../assert.ts";
+import { assert, assertAlmostEquals, assertEquals, assertRejects } from "../assert.ts";
 import { join } from "node:path";
 import { encodePng16, encodePng8 } from "../../io/image.ts";
 import { writeMeshPly } from "../../scene/ply.ts";
 import { DEFAULT_LABELS } from "../../scene/labels.ts";
 import { type MetaRunOptions, runMeta } from "../../scene/meta_run.ts";
 import type { FrameMetaFile, SceneMetaFile } from "../../scene/metadata.ts";
-import { parseTraj } from "../../scene/arkitscenes.ts";
+import { parsePincam, parseTraj } from "../../scene/arkitscenes.ts";
 import {
   axisAngle,
   type FixtureBox,
@@ -155,6 +155,20 @@ Deno.test("arkitscenes: frames matched to poses by timestamp, rendered 2D boxes,
     );
     assertEquals(x.file_path_color, `color/val/${ID}/${String(i).padStart(6, "0")}.png`);
   }
+});
+
+Deno.test("arkitscenes: malformed trajectories and intrinsics name the file and line", async () => {
+  await assertRejects(
+    () => parseTraj("1 0 0 0 0 0 0\n2 0 0 0 0 0\n", "lowres_wide.traj"),
+    /^lowres_wide\.traj: line 2: expected 7 numbers: timestamp, axis-angle \(3\), translation \(3\), got "2 0 0 0 0 0"$/,
+  );
+  await assertRejects(() => parseTraj("1 0 0 0 zero 0 0\n", "t.traj"), /t\.traj: line 1/);
+  // NaN values parse to a non-finite pose, which the pipeline drops.
+  assert(Number.isNaN(parseTraj("1 nan 0 0 0 0 0\n", "t.traj")[0].pose[0]));
+  await assertRejects(
+    () => parsePincam("256 192 0 1 2", "a.pincam"),
+    /a\.pincam: intrinsics: expected 6 numbers/,
+  );
 });
 
 Deno.test("arkitscenes: cleanup", async () => {
