@@ -19,7 +19,7 @@ const root = await Deno.makeTempDir({ prefix: "vlm3r-meta-synth-" });
 const raw = join(root, "raw");
 for (const i of [0, 1, 2]) {
   await writeSynthScene(
-    synthScene("meta-test", i, { frames: FRAMES, width: 160, height: 120 }),
+    synthScene("meta-test", i, { frames: FRAMES, width: 128, height: 96 }),
     raw,
     {
       workers: 1,
@@ -128,7 +128,7 @@ Deno.test("synth: sampled frames carry the aligned camera-to-world poses", () =>
   for (const n of names) {
     const f = meta1.frames[n];
     assertEquals(f.frames.map((r) => r.frame_id), sampleIndices(FRAMES, 32));
-    assertEquals([f.img_width, f.img_height, f.fps], [160, 120, 24]);
+    assertEquals([f.img_width, f.img_height, f.fps], [128, 96, 24]);
     for (const r of f.frames) {
       const want = truth[n].camera.poses[r.frame_id as number];
       const got = r.camera_pose_camera_to_world.flat();
@@ -184,7 +184,7 @@ Deno.test("synth: sampled colour and depth frames are exported where the records
     await Deno.readFile(join(raw, "scene0001_00", "frames", "color", `${r.frame_id}.jpg`)),
   );
   const depth = decodePng(await Deno.readFile(join(out1, r.file_path_depth)));
-  assertEquals([depth.width, depth.height], [160, 120]);
+  assertEquals([depth.width, depth.height], [128, 96]);
 });
 
 Deno.test("synth: without masks, 2D boxes rendered from the mesh match the masks", async () => {
