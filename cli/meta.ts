@@ -64,7 +64,12 @@ export const meta: Command = {
       description: "scenes in parallel",
       default: "CPU count",
     },
-    seed: { type: "string", value: "S", description: "seed of room-size sampling", default: "0" },
+    seed: {
+      type: "string",
+      value: "S",
+      description: "seed of room-size sampling (and of the ARKitScenes scan per visit)",
+      default: "0",
+    },
     labels: {
       type: "string",
       value: "MAP.json",

@@ -274,7 +274,8 @@ export async function processScene(job: SceneJob): Promise<SceneOutcome> {
  * Runs metadata extraction over a split and writes
  * `<out>/metadata/<split>/<dataset>_metadata_<split>.json` and
  * `<dataset>_frame_metadata_<split>.json` (`.jsonl`, one scene per line, with
- * `format: "jsonl"`).
+ * `format: "jsonl"`), and `<dataset>_meta_report_<split>.json`: per scene the frames read,
+ * dropped for invalid poses, sampled and with rendered 2D boxes, and the failed scenes.
  *
  * @example
  * ```ts ignore
@@ -362,7 +363,13 @@ export async function runMeta(options: MetaRunOptions): Promise<MetaRunSummary> 
     await writeFileAtomic(scenesFile, JSON.stringify(scenes, null, 4) + "\n");
     await writeFileAtomic(framesFile, JSON.stringify(frames, null, 4) + "\n");
   }
-  summary.written = [scenesFile, framesFile];
+  // The per-scene report (DECISIONS 3: dropped frames are counted per scene) and the failures.
+  const reportFile = join(paths.dir, `${dataset}_meta_report_${split}.json`);
+  await writeFileAtomic(
+    reportFile,
+    JSON.stringify({ dataset, split, scenes: summary.reports, failed }, null, 2) + "\n",
+  );
+  summary.written = [scenesFile, framesFile, reportFile];
   return summary;
 }
 

@@ -88,6 +88,11 @@ Deno.test("bad scenes are skipped with the file and the reason; the rest is writ
     await Deno.readTextFile(join(out, "metadata", "val", "scannet_metadata_val.json")),
   );
   assertEquals(Object.keys(written), [s(0), s(4), s(7)]);
+  const report = JSON.parse(
+    await Deno.readTextFile(join(out, "metadata", "val", "scannet_meta_report_val.json")),
+  );
+  assertEquals(report.failed.length, 5);
+  assertEquals(report.scenes.find((r: { scene: string }) => r.scene === s(4)).invalidPoses, 2);
   const frameDirs = [];
   for await (const e of Deno.readDir(join(out, "color", "val"))) frameDirs.push(e.name);
   assertEquals(frameDirs.sort(), [s(0), s(4), s(7)]);
@@ -134,7 +139,8 @@ Deno.test("cli: exit 1 with one line per skipped scene and a per-split summary",
     "2",
   ], x);
   assertEquals(code, 1);
-  const lines = o.err.trim().split("\n");
+  // Failures are printed as they happen: with 2 workers, in either order.
+  const lines = o.err.trim().split("\n").sort();
   assertEquals(lines.length, 2);
   assert(
     lines[0].startsWith(`skipped ${s(2)}: `) && lines[0].includes("aggregation.json"),
