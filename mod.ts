@@ -105,6 +105,35 @@ export {
 } from "./io/image.ts";
 export { encodeMp4, type VideoEncoder } from "./io/video.ts";
 
+// Scene and frame metadata (vlm3r meta).
+export {
+  type DatasetName,
+  DATASETS,
+  type FrameBox,
+  type FrameMetaFile,
+  type FrameRecord,
+  metadataPaths,
+  type ObjectBox,
+  type SceneFrameMeta,
+  type SceneMeta,
+  type SceneMetaFile,
+} from "./scene/metadata.ts";
+export { extractScene, sampleIndices, sceneMetadata, type SceneReport } from "./scene/meta.ts";
+export { listScenes, type MetaRunOptions, type MetaRunSummary, runMeta } from "./scene/meta_run.ts";
+export { categoryOf, DEFAULT_LABELS, type LabelMap, parseLabelMap } from "./scene/labels.ts";
+export type { RawFrame, RawScene } from "./scene/raw.ts";
+export { readScannetScene } from "./scene/scannet.ts";
+export { readScannetppScene } from "./scene/scannetpp.ts";
+export { readArkitScene } from "./scene/arkitscenes.ts";
+export { SensReader } from "./scene/sens.ts";
+export { convexHull3 } from "./geometry/hull.ts";
+export { minimalObb, type Obb, obbCorners } from "./geometry/obb.ts";
+export { alphaShapeArea, delaunay } from "./geometry/delaunay.ts";
+export { labelBoxes, scaleIntrinsics, worldToPixel } from "./geometry/projection.ts";
+export { rasterizeLabels } from "./geometry/raster.ts";
+export { ZipReader } from "./io/zip.ts";
+export { videoInfo } from "./io/mp4.ts";
+
 // Benchmark scoring (lmms-eval-exact), baselines, reports, and asking a chat-completions server.
 export {
   type AnswerKind,

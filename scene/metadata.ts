@@ -60,6 +60,8 @@ export interface FrameRecord {
   /** Aligned camera-to-world, OpenCV axes, 4x4 rows (DECISIONS 1-2). */
   camera_pose_camera_to_world: number[][];
   bboxes_2d: FrameBox[];
+  /** Capture time in seconds, where the dataset records one (ScanNet++, ARKitScenes). */
+  timestamp?: number;
 }
 
 /** One scene's entry in `<dataset>_frame_metadata_<split>.json`. */
