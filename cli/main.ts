@@ -17,13 +17,14 @@ import {
   UsageError,
 } from "./_command.ts";
 import { demo } from "./demo.ts";
+import { gen } from "./gen.ts";
 import { synth } from "./synth.ts";
 
 /** The tool's version (from deno.json). */
 export const VERSION: string = denoJson.version;
 
 /** Every command, in the order help lists them. */
-export const COMMANDS: readonly Command[] = [synth, demo];
+export const COMMANDS: readonly Command[] = [synth, gen, demo];
 
 const GLOBAL_FLAGS = ["--help", "-h", "--version", "-V", "--debug", "--quiet", "-q"];
 

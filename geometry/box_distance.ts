@@ -32,18 +32,148 @@ export const VSIBENCH_SPACING = 0.05;
 const CHUNK = 6;
 
 /**
- * A box's sample points grouped into chunks, each with its bounding box, so that minimum
- * distances skip chunks that cannot hold the closest pair.
+ * Padding of the chunk bounds, metres: they are computed from the chunk's local corners with
+ * plain arithmetic, and must contain the points computed with fma (rounding differences are
+ * around 1e-15 m).
  */
-export interface PointSample {
-  /** x, y, z per point, chunk after chunk. */
-  points: Float64Array;
-  /** Chunk `k` holds points `chunkStart[k]` to `chunkStart[k + 1] - 1`. */
-  chunkStart: Uint32Array;
-  /** Per chunk: min x, y, z, then max x, y, z of its points. */
-  bounds: Float64Array;
+const BOUNDS_PAD = 1e-9;
+
+/**
+ * A box's sample: VSI-Bench's grid points grouped into chunks of the local grid, each with
+ * conservative world bounds. A chunk's points are computed only when a distance query cannot
+ * rule it out from its bounds, so a distance between two large boxes touches a few chunks
+ * instead of every point; results are exactly those over all points.
+ */
+export class PointSample {
   /** The spacing the sample was made with (halved from the request until a point survived). */
-  spacing: number;
+  readonly spacing: number;
+  /** Per chunk: min x, y, z, then max x, y, z (conservative). */
+  readonly bounds: Float64Array;
+  /** Min and max over all chunks. */
+  readonly extent: Float64Array;
+  #box: OrientedBox;
+  #grid: Float64Array[];
+  /** Per chunk: first and end grid index along each axis. */
+  #ranges: Int32Array;
+  #points: (Float64Array | undefined)[];
+
+  constructor(box: OrientedBox, spacing: number, grid: Float64Array[]) {
+    this.spacing = spacing;
+    this.#box = box;
+    this.#grid = grid;
+    const e = box.axesLengths;
+    const outer = grid.map((g, a) => g.map((v) => (Math.abs(v) > e[a] / 4 ? 1 : 0)));
+    const blocks = grid.map((g) => Math.ceil(g.length / CHUNK));
+    const ranges: number[] = [];
+    const bounds: number[] = [];
+    for (let bi = 0; bi < blocks[0]; bi++) {
+      for (let bj = 0; bj < blocks[1]; bj++) {
+        for (let bk = 0; bk < blocks[2]; bk++) {
+          const r = [bi, bj, bk].flatMap((
+            b,
+            a,
+          ) => [b * CHUNK, Math.min(grid[a].length, (b + 1) * CHUNK)]);
+          // A chunk inside the core on all three axes keeps no point.
+          const anyOuter = [0, 1, 2].some((a) =>
+            outer[a].subarray(r[2 * a], r[2 * a + 1]).some((o) => o === 1)
+          );
+          if (!anyOuter) continue;
+          ranges.push(...r);
+          bounds.push(
+            ...cornerBounds(
+              box,
+              [0, 1, 2].map((a) => [grid[a][r[2 * a]], grid[a][r[2 * a + 1] - 1]]),
+            ),
+          );
+        }
+      }
+    }
+    this.#ranges = new Int32Array(ranges);
+    this.bounds = new Float64Array(bounds);
+    this.#points = new Array(this.chunks).fill(undefined);
+    this.extent = new Float64Array([Infinity, Infinity, Infinity, -Infinity, -Infinity, -Infinity]);
+    for (let c = 0; c < this.chunks; c++) {
+      for (let a = 0; a < 3; a++) {
+        this.extent[a] = Math.min(this.extent[a], this.bounds[6 * c + a]);
+        this.extent[3 + a] = Math.max(this.extent[3 + a], this.bounds[6 * c + 3 + a]);
+      }
+    }
+  }
+
+  /** Number of chunks. */
+  get chunks(): number {
+    return this.#ranges.length / 6;
+  }
+
+  /** The points of chunk `c` (x, y, z per point), computed on first use. */
+  chunk(c: number): Float64Array {
+    return this.#points[c] ??= this.#compute(c);
+  }
+
+  /** Every point, chunk after chunk. */
+  get points(): Float64Array {
+    const parts = Array.from({ length: this.chunks }, (_, c) => this.chunk(c));
+    const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) out.set(p, at), at += p.length;
+    return out;
+  }
+
+  #compute(c: number): Float64Array {
+    const { centroid: cc, axesLengths: e, normalizedAxes: na } = this.#box;
+    const [gx, gy, gz] = this.#grid;
+    const r = this.#ranges.subarray(6 * c, 6 * c + 6);
+    const q0 = e[0] / 4, q1 = e[1] / 4, q2 = e[2] / 4;
+    const h0 = e[0] / 2, h1 = e[1] / 2, h2 = e[2] / 2;
+    const cx = cc[0], cy = cc[1], cz = cc[2];
+    const out = new Float64Array((r[1] - r[0]) * (r[3] - r[2]) * (r[5] - r[4]) * 3);
+    let m = 0;
+    for (let i = r[0]; i < r[1]; i++) {
+      const l0 = gx[i], in0 = Math.abs(l0) > q0;
+      const x0 = l0 * na[0], y0 = l0 * na[1], z0 = l0 * na[2];
+      for (let j = r[2]; j < r[3]; j++) {
+        const l1 = gy[j], in1 = in0 || Math.abs(l1) > q1;
+        // p = R l + c with R[j][i] = na[3i + j], accumulated as BLAS's fma chain does; a zero
+        // entry adds an exact zero, so the fma is skipped.
+        const x1 = na[3] === 0 ? x0 : fma(l1, na[3], x0);
+        const y1 = na[4] === 0 ? y0 : fma(l1, na[4], y0);
+        const z1 = na[5] === 0 ? z0 : fma(l1, na[5], z0);
+        for (let k = r[4]; k < r[5]; k++) {
+          const l2 = gz[k];
+          if (!in1 && !(Math.abs(l2) > q2)) continue;
+          const px = (na[6] === 0 ? x1 : fma(l2, na[6], x1)) + cx;
+          const py = (na[7] === 0 ? y1 : fma(l2, na[7], y1)) + cy;
+          const pz = (na[8] === 0 ? z1 : fma(l2, na[8], z1)) + cz;
+          // Open3D's crop: |(p - c) . axis_i| <= e_i / 2, plain arithmetic.
+          const dx = px - cx, dy = py - cy, dz = pz - cz;
+          if (
+            Math.abs((dx * na[0] + dy * na[1]) + dz * na[2]) > h0 ||
+            Math.abs((dx * na[3] + dy * na[4]) + dz * na[5]) > h1 ||
+            Math.abs((dx * na[6] + dy * na[7]) + dz * na[8]) > h2
+          ) continue;
+          out[m++] = px, out[m++] = py, out[m++] = pz;
+        }
+      }
+    }
+    return out.slice(0, m);
+  }
+}
+
+/** Padded world bounds of the local block `[lo, hi]` per axis: its eight corners, transformed. */
+function cornerBounds(box: OrientedBox, local: number[][]): number[] {
+  const na = box.normalizedAxes, c = box.centroid;
+  const lo = [Infinity, Infinity, Infinity], hi = [-Infinity, -Infinity, -Infinity];
+  for (let k = 0; k < 8; k++) {
+    const l = [local[0][(k >> 2) & 1], local[1][(k >> 1) & 1], local[2][k & 1]];
+    for (let j = 0; j < 3; j++) {
+      const v = c[j] + l[0] * na[j] + l[1] * na[3 + j] + l[2] * na[6 + j];
+      lo[j] = Math.min(lo[j], v), hi[j] = Math.max(hi[j], v);
+    }
+  }
+  return [
+    ...lo.map((v) => v - BOUNDS_PAD - 1e-12 * Math.abs(v)),
+    ...hi.map((v) => v + BOUNDS_PAD + 1e-12 * Math.abs(v)),
+  ];
 }
 
 /**
@@ -86,93 +216,17 @@ export function linspace(start: number, stop: number, n: number): Float64Array {
  * ```
  */
 export function vsibenchSample(box: OrientedBox, spacing = VSIBENCH_SPACING): PointSample {
-  const e = box.axesLengths, na = box.normalizedAxes, c = box.centroid;
+  const e = box.axesLengths;
   for (let s = spacing, attempt = 0;; s /= 2, attempt++) {
     const n = [0, 1, 2].map((i) => Math.max(1, Math.ceil(e[i] / s)));
-    const sample = shellAt(c, e, na, n);
-    if (sample.points.length > 0 || attempt >= 30) {
-      sample.spacing = s;
-      return sample;
-    }
+    const sample = new PointSample(box, s, n.map((k, i) => linspace(-e[i] / 2, e[i] / 2, k)));
+    // A grid point well inside the box survives the crop for sure: one axis with 6 or more
+    // values (so some kept value lies strictly between e/4 and e/2), the others with 3 or
+    // more (a value strictly inside). Otherwise every point may sit on the boundary: look.
+    const surely = n.some((k, i) => k >= 6 && n.every((m, j) => j === i || m >= 3));
+    if (surely || attempt >= 30) return sample;
+    for (let c = 0; c < sample.chunks; c++) if (sample.chunk(c).length > 0) return sample;
   }
-}
-
-function shellAt(
-  c: readonly number[],
-  e: readonly number[],
-  na: readonly number[],
-  n: number[],
-): PointSample {
-  const gx = linspace(-e[0] / 2, e[0] / 2, n[0]);
-  const gy = linspace(-e[1] / 2, e[1] / 2, n[1]);
-  const gz = linspace(-e[2] / 2, e[2] / 2, n[2]);
-  const q0 = e[0] / 4, q1 = e[1] / 4, q2 = e[2] / 4;
-  const h0 = e[0] / 2, h1 = e[1] / 2, h2 = e[2] / 2;
-  const cx = c[0], cy = c[1], cz = c[2];
-  const cn = [Math.ceil(n[0] / CHUNK), Math.ceil(n[1] / CHUNK), Math.ceil(n[2] / CHUNK)];
-  const nChunks = cn[0] * cn[1] * cn[2];
-  const tmp = new Float64Array(n[0] * n[1] * n[2] * 3);
-  const chunkOf = new Uint32Array(n[0] * n[1] * n[2]);
-  const counts = new Uint32Array(nChunks);
-  let m = 0;
-  for (let i = 0; i < n[0]; i++) {
-    const l0 = gx[i], in0 = Math.abs(l0) > q0;
-    for (let j = 0; j < n[1]; j++) {
-      const l1 = gy[j], in1 = in0 || Math.abs(l1) > q1;
-      for (let k = 0; k < n[2]; k++) {
-        const l2 = gz[k];
-        if (!in1 && !(Math.abs(l2) > q2)) continue;
-        // p = R l + c with R[j][i] = na[3i + j], accumulated as BLAS's fma chain does.
-        const px = fma(l2, na[6], fma(l1, na[3], l0 * na[0])) + cx;
-        const py = fma(l2, na[7], fma(l1, na[4], l0 * na[1])) + cy;
-        const pz = fma(l2, na[8], fma(l1, na[5], l0 * na[2])) + cz;
-        // Open3D's crop: |(p - c) . axis_i| <= e_i / 2, plain arithmetic.
-        const dx = px - cx, dy = py - cy, dz = pz - cz;
-        if (
-          Math.abs((dx * na[0] + dy * na[1]) + dz * na[2]) > h0 ||
-          Math.abs((dx * na[3] + dy * na[4]) + dz * na[5]) > h1 ||
-          Math.abs((dx * na[6] + dy * na[7]) + dz * na[8]) > h2
-        ) continue;
-        const chunk = (Math.floor(i / CHUNK) * cn[1] + Math.floor(j / CHUNK)) * cn[2] +
-          Math.floor(k / CHUNK);
-        tmp[3 * m] = px, tmp[3 * m + 1] = py, tmp[3 * m + 2] = pz;
-        chunkOf[m++] = chunk;
-        counts[chunk]++;
-      }
-    }
-  }
-  return groupChunks(tmp, chunkOf, counts, m);
-}
-
-/** Reorders `m` points chunk by chunk (counting sort) and computes chunk bounds. */
-function groupChunks(
-  tmp: Float64Array,
-  chunkOf: Uint32Array,
-  counts: Uint32Array,
-  m: number,
-): PointSample {
-  const used: number[] = [];
-  for (let k = 0; k < counts.length; k++) if (counts[k] > 0) used.push(k);
-  const slot = new Int32Array(counts.length).fill(-1);
-  used.forEach((k, u) => (slot[k] = u));
-  const chunkStart = new Uint32Array(used.length + 1);
-  for (let u = 0; u < used.length; u++) chunkStart[u + 1] = chunkStart[u] + counts[used[u]];
-  const fill = chunkStart.slice(0, used.length);
-  const points = new Float64Array(m * 3);
-  const bounds = new Float64Array(used.length * 6);
-  for (let u = 0; u < used.length; u++) {
-    bounds.set([Infinity, Infinity, Infinity, -Infinity, -Infinity, -Infinity], 6 * u);
-  }
-  for (let p = 0; p < m; p++) {
-    const u = slot[chunkOf[p]], at = fill[u]++;
-    for (let a = 0; a < 3; a++) {
-      const v = tmp[3 * p + a];
-      points[3 * at + a] = v;
-      if (v < bounds[6 * u + a]) bounds[6 * u + a] = v;
-      if (v > bounds[6 * u + 3 + a]) bounds[6 * u + 3 + a] = v;
-    }
-  }
-  return { points, chunkStart, bounds, spacing: 0 };
 }
 
 /**
@@ -197,6 +251,50 @@ function boundsGap2(a: Float64Array, ia: number, b: Float64Array, ib: number): n
 }
 
 /**
+ * Minimum squared distance between the points of two chunks, or `best` if not smaller. A point
+ * of `pa` farther from `pb`'s bounds (at `bb[ib..]`) than `best` is skipped; the bound uses the
+ * same monotone operations, so skipping never changes the result.
+ */
+function chunkPairMin(
+  pa: Float64Array,
+  pb: Float64Array,
+  bb: Float64Array,
+  ib: number,
+  best: number,
+): number {
+  const x0 = bb[ib], y0 = bb[ib + 1], z0 = bb[ib + 2];
+  const x1 = bb[ib + 3], y1 = bb[ib + 4], z1 = bb[ib + 5];
+  for (let p = 0; p < pa.length; p += 3) {
+    const x = pa[p], y = pa[p + 1], z = pa[p + 2];
+    const gx = x < x0 ? x0 - x : x > x1 ? x - x1 : 0;
+    const gy = y < y0 ? y0 - y : y > y1 ? y - y1 : 0;
+    const gz = z < z0 ? z0 - z : z > z1 ? z - z1 : 0;
+    if ((gx * gx + gy * gy) + gz * gz > best) continue;
+    for (let q = 0; q < pb.length; q += 3) {
+      const dx = x - pb[q], dy = y - pb[q + 1], dz = z - pb[q + 2];
+      const d2 = (dx * dx + dy * dy) + dz * dz;
+      if (d2 < best) best = d2;
+    }
+  }
+  return best;
+}
+
+/**
+ * A lower bound of {@link sampleDistance} from the samples' bounds alone (no point computed).
+ *
+ * @example
+ * ```ts
+ * const unit = [1, 0, 0, 0, 1, 0, 0, 0, 1];
+ * const a = vsibenchSample({ centroid: [0, 0, 0], axesLengths: [1, 1, 1], normalizedAxes: unit });
+ * const b = vsibenchSample({ centroid: [3, 0, 0], axesLengths: [1, 1, 1], normalizedAxes: unit });
+ * if (!(sampleLowerBound(a, b) <= sampleDistance(a, b) && sampleLowerBound(a, b) > 1.99)) throw new Error();
+ * ```
+ */
+export function sampleLowerBound(a: PointSample, b: PointSample): number {
+  return Math.sqrt(boundsGap2(a.extent, 0, b.extent, 0));
+}
+
+/**
  * Minimum Euclidean distance between two point samples, as scipy's `cdist(...).min()`
  * computes it: `sqrt((dx^2 + dy^2) + dz^2)` per pair. Exact, not approximate: chunks are
  * skipped only when their bounds prove they cannot do better.
@@ -210,30 +308,31 @@ function boundsGap2(a: Float64Array, ia: number, b: Float64Array, ib: number): n
  * ```
  */
 export function sampleDistance(a: PointSample, b: PointSample): number {
-  const na = a.chunkStart.length - 1, nb = b.chunkStart.length - 1;
+  const na = a.chunks, nb = b.chunks;
   if (na === 0 || nb === 0) return Infinity;
   const lb = new Float64Array(na * nb);
+  let first = 0;
   for (let i = 0; i < na; i++) {
-    for (let j = 0; j < nb; j++) lb[i * nb + j] = boundsGap2(a.bounds, 6 * i, b.bounds, 6 * j);
-  }
-  const order = new Uint32Array(na * nb);
-  for (let k = 0; k < order.length; k++) order[k] = k;
-  order.sort((x, y) => lb[x] - lb[y]);
-  const pa = a.points, pb = b.points;
-  let best = Infinity;
-  for (const k of order) {
-    if (lb[k] > best) break;
-    const i = Math.floor(k / nb), j = k - i * nb;
-    const a0 = a.chunkStart[i], a1 = a.chunkStart[i + 1];
-    const b0 = b.chunkStart[j], b1 = b.chunkStart[j + 1];
-    for (let p = a0; p < a1; p++) {
-      const x = pa[3 * p], y = pa[3 * p + 1], z = pa[3 * p + 2];
-      for (let q = b0; q < b1; q++) {
-        const dx = x - pb[3 * q], dy = y - pb[3 * q + 1], dz = z - pb[3 * q + 2];
-        const d2 = (dx * dx + dy * dy) + dz * dz;
-        if (d2 < best) best = d2;
-      }
+    for (let j = 0; j < nb; j++) {
+      const k = i * nb + j;
+      lb[k] = boundsGap2(a.bounds, 6 * i, b.bounds, 6 * j);
+      if (lb[k] < lb[first]) first = k;
     }
+  }
+  // The most promising pair first gives a tight bound; then only pairs that could beat it.
+  let best = chunkPairMin(
+    a.chunk(Math.floor(first / nb)),
+    b.chunk(first % nb),
+    b.bounds,
+    6 * (first % nb),
+    Infinity,
+  );
+  const rest: number[] = [];
+  for (let k = 0; k < lb.length; k++) if (k !== first && lb[k] <= best) rest.push(k);
+  rest.sort((x, y) => lb[x] - lb[y]);
+  for (const k of rest) {
+    if (lb[k] > best) break;
+    best = chunkPairMin(a.chunk(Math.floor(k / nb)), b.chunk(k % nb), b.bounds, 6 * (k % nb), best);
   }
   return Math.sqrt(best);
 }
@@ -250,21 +349,16 @@ export function sampleDistance(a: PointSample, b: PointSample): number {
  * ```
  */
 export function pointSampleDistance(p: Readonly<Vec3>, s: PointSample): number {
-  const n = s.chunkStart.length - 1;
+  const n = s.chunks;
   if (n === 0) return Infinity;
   const pt = new Float64Array([p[0], p[1], p[2], p[0], p[1], p[2]]);
   const lb = new Float64Array(n);
   for (let i = 0; i < n; i++) lb[i] = boundsGap2(s.bounds, 6 * i, pt, 0);
   const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => lb[x] - lb[y]);
-  const pts = s.points;
   let best = Infinity;
   for (const i of order) {
     if (lb[i] > best) break;
-    for (let q = s.chunkStart[i]; q < s.chunkStart[i + 1]; q++) {
-      const dx = pts[3 * q] - p[0], dy = pts[3 * q + 1] - p[1], dz = pts[3 * q + 2] - p[2];
-      const d2 = (dx * dx + dy * dy) + dz * dz;
-      if (d2 < best) best = d2;
-    }
+    best = chunkPairMin(s.chunk(i), pt, pt, 0, best);
   }
   return Math.sqrt(best);
 }

@@ -56,16 +56,16 @@ export function twoProduct(a: number, b: number): [number, number] {
   return [p, ((ah * bh - p) + ah * bl + al * bh) + al * bl];
 }
 
-/** RN(x + y) moved to the neighbour with an odd last bit when inexact: rounding to odd. */
-function addRoundToOdd(x: number, y: number): number {
-  const [s, e] = twoSum(x, y);
-  if (e === 0) return s;
+/**
+ * `s` (= RN(x + y), with exact error `e` != 0) moved to the neighbour with an odd last bit
+ * when it is even: rounding to odd of the exact sum.
+ */
+function toOdd(s: number, e: number): number {
   f64[0] = s;
   if ((u32[LO] & 1) === 1) return s;
   // s is even and the exact sum lies strictly between s and its neighbour toward e, which is
   // odd: step one unit in the last place toward e.
-  const away = (e > 0) === (s > 0);
-  if (away) {
+  if ((e > 0) === (s > 0)) {
     if (++u32[LO] === 0) u32[1 - LO]++;
   } else {
     if (u32[LO]-- === 0) u32[1 - LO]--;
@@ -84,15 +84,29 @@ function addRoundToOdd(x: number, y: number): number {
  * ```
  */
 export function fma(a: number, b: number, c: number): number {
-  if (!inSafeRange(a) || !inSafeRange(b) || !inSafeRange(c) || !inSafeRange(a * b)) {
+  const ph = a * b;
+  if (!inSafeRange(a) || !inSafeRange(b) || !inSafeRange(c) || !inSafeRange(ph)) {
     return fmaExact(a, b, c);
   }
-  const [ph, pl] = twoProduct(a, b);
-  // Correctly rounded ph + pl + c: (th, tl) + ul = exact, then one rounding to odd of the
-  // tail makes the final rounding to nearest exact (Boldo-Melquiond, algorithm for a + b + c).
-  const [uh, ul] = twoSum(c, pl);
-  const [th, tl] = twoSum(ph, uh);
-  return th + addRoundToOdd(tl, ul);
+  // Dekker's exact product ph + pl = a * b (Veltkamp splitting), written out to avoid
+  // allocating in this hot path; then the correctly rounded ph + pl + c: (th, tl) + ul is
+  // exact, and one rounding to odd of the tail makes the final rounding to nearest exact
+  // (Boldo-Melquiond's algorithm for a + b + c).
+  let t = SPLITTER * a;
+  const ah = t - (t - a), al = a - ah;
+  t = SPLITTER * b;
+  const bh = t - (t - b), bl = b - bh;
+  const pl = ((ah * bh - ph) + ah * bl + al * bh) + al * bl;
+  const uh = c + pl;
+  let v = uh - c;
+  const ul = (c - (uh - v)) + (pl - v);
+  const th = ph + uh;
+  v = th - ph;
+  const tl = (ph - (th - v)) + (uh - v);
+  const s = tl + ul;
+  v = s - tl;
+  const e = (tl - (s - v)) + (ul - v);
+  return th + (e === 0 ? s : toOdd(s, e));
 }
 
 /**
@@ -100,8 +114,8 @@ export function fma(a: number, b: number, c: number): number {
  * error can be 2^-106 of it, and that must stay above the subnormal range (2^-1022).
  */
 function inSafeRange(x: number): boolean {
-  const m = Math.abs(x);
-  return m === 0 || (m > 1e-270 && m < 1e290);
+  const m = x < 0 ? -x : x;
+  return (m > 1e-270 && m < 1e290) || m === 0;
 }
 
 /** Exact sign, mantissa and exponent: x = m * 2^e with m a BigInt. */
