@@ -147,10 +147,16 @@ async function runGen(ctx: Context): Promise<number> {
     bar.done();
   }
   const { records, skipped } = result;
+  // One line per reason and scene count: "skipped in 288 scenes without frame metadata: ...".
+  const groups = new Map<string, string[]>();
   for (const [task, s] of skipped) {
-    if (s.frames) ctx.err(`${task}: skipped in ${s.frames} scene(s) without frame metadata`);
-    if (s.mesh) ctx.err(`${task}: skipped in ${s.mesh} scene(s) without a mesh`);
+    for (const [reason, n] of [["frame metadata", s.frames], ["a mesh", s.mesh]] as const) {
+      if (!n) continue;
+      const key = `skipped in ${n} scene${n === 1 ? "" : "s"} without ${reason}`;
+      groups.set(key, [...(groups.get(key) ?? []), task]);
+    }
   }
+  for (const [key, names] of groups) ctx.err(`${key}: ${names.join(", ")}`);
   await writeFileAtomic(out, serialise(records, format));
   const secs = (performance.now() - t0) / 1000;
   const types = new Set(records.map((r) => r.question_type)).size;
@@ -160,9 +166,63 @@ async function runGen(ctx: Context): Promise<number> {
       `in ${secs.toFixed(1)} s -> ${out}` + (badScenes ? ` (${badScenes} bad scenes skipped)` : ""),
   );
   if (ctx.flag("stats")) {
-    const stats = questionStats(records);
+    const stats = questionStats(records, TASKS.map((t) => t.questionType));
     for (const line of formatStats(stats)) ctx.out(line);
     for (const w of skewWarnings(stats)) ctx.err(`warning: ${w}`);
   }
   return 0;
+}
+
+/** Options of {@link genDemo}. */
+export interface GenDemoOptions {
+  seed?: string;
+  /** Example questions printed per type (default 2). */
+  examples?: number;
+  /** Closest-point distance mode (default vsibench). */
+  distance?: DistanceMode;
+}
+
+/**
+ * The demo's question step (synth -> meta -> gen): questions of every type from the metadata
+ * in `meta` (a `vlm3r meta` output folder or files), written as JSON lines to `out`, and the
+ * lines to print: a summary, then a few example questions per type with their answers.
+ *
+ * @example
+ * ```ts
+ * const meta = new URL("../tests/fixtures/qa/vsibench_meta_info/scannet_meta_info_val.json", import.meta.url).pathname;
+ * const out = await Deno.makeTempFile({ suffix: ".jsonl" });
+ * const lines = await genDemo(meta, out, { examples: 1 });
+ * if (!lines[0].includes("questions of") || !lines.some((l) => l.includes("object_counting"))) {
+ *   throw new Error(lines.join("\n"));
+ * }
+ * await Deno.remove(out);
+ * ```
+ */
+export async function genDemo(
+  meta: string | string[],
+  out: string,
+  options: GenDemoOptions = {},
+): Promise<string[]> {
+  const loaded = await loadMetadata(Array.isArray(meta) ? meta : [meta]);
+  const { records } = await generateQuestions(loaded.scenes, TASKS, {
+    seed: options.seed ?? "0",
+    distance: options.distance ?? "vsibench",
+    caps: {},
+    naOptions: false,
+  });
+  await writeFileAtomic(out, serialise(records, "jsonl"));
+  const types = [...new Set(records.map((r) => r.question_type))];
+  const lines = [`${records.length} questions of ${types.length} types -> ${out}`];
+  const clip = (s: string, n: number) => (s.length > n ? s.slice(0, n - 3) + "..." : s);
+  for (const t of types) {
+    const of = records.filter((r) => r.question_type === t);
+    lines.push(`   ${t} (${of.length})`);
+    for (const r of of.slice(0, options.examples ?? 2)) {
+      const answer = r.mc_answer
+        ? (r.options as string[])["ABCDEF".indexOf(r.mc_answer)]
+        : String(r.ground_truth);
+      lines.push(`     ${clip(r.question.replaceAll("\n", " "), 150)} -> ${answer}`);
+    }
+  }
+  return lines;
 }

@@ -24,7 +24,7 @@ import { synth } from "./synth.ts";
 export const VERSION: string = denoJson.version;
 
 /** Every command, in the order help lists them. */
-export const COMMANDS: readonly Command[] = [synth, gen, demo];
+export const COMMANDS: readonly Command[] = [synth, demo, gen];
 
 const GLOBAL_FLAGS = ["--help", "-h", "--version", "-V", "--debug", "--quiet", "-q"];
 

@@ -42,7 +42,16 @@ const BOUNDS_PAD = 1e-9;
  * A box's sample: VSI-Bench's grid points grouped into chunks of the local grid, each with
  * conservative world bounds. A chunk's points are computed only when a distance query cannot
  * rule it out from its bounds, so a distance between two large boxes touches a few chunks
- * instead of every point; results are exactly those over all points.
+ * instead of every point; results are exactly those over all points. Made by
+ * {@link vsibenchSample}.
+ *
+ * @example
+ * ```ts
+ * const s = vsibenchSample({ centroid: [0, 0, 0], axesLengths: [1, 1, 1], normalizedAxes: [1, 0, 0, 0, 1, 0, 0, 0, 1] });
+ * let n = 0;
+ * for (let c = 0; c < s.chunks; c++) n += s.chunk(c).length / 3;
+ * if (n !== s.points.length / 3 || n !== 20 ** 3 - 10 ** 3) throw new Error(String(n));
+ * ```
  */
 export class PointSample {
   /** The spacing the sample was made with (halved from the request until a point survived). */
@@ -184,7 +193,7 @@ function cornerBounds(box: OrientedBox, local: number[][]): number[] {
  * @example
  * ```ts
  * const v = linspace(-0.15, 0.15, 4);
- * if (v[0] !== -0.15 || v[3] !== 0.15 || v[1] !== 0.1 - 0.15) throw new Error(String(v));
+ * if (v[0] !== -0.15 || v[3] !== 0.15 || v[1] !== 1 * (0.3 / 3) - 0.15) throw new Error(String(v));
  * if (linspace(-0.02, 0.02, 1)[0] !== -0.02) throw new Error();
  * ```
  */
@@ -345,7 +354,8 @@ export function sampleDistance(a: PointSample, b: PointSample): number {
  * ```ts
  * const unit = [1, 0, 0, 0, 1, 0, 0, 0, 1];
  * const s = vsibenchSample({ centroid: [0, 0, 0], axesLengths: [1, 1, 1], normalizedAxes: unit });
- * if (pointSampleDistance([0, 0, 3], s) !== 2.5) throw new Error();
+ * // Above a corner column of the grid (x = y = 0.5 are grid values): straight down to the top.
+ * if (pointSampleDistance([0.5, 0.5, 3], s) !== 2.5) throw new Error();
  * ```
  */
 export function pointSampleDistance(p: Readonly<Vec3>, s: PointSample): number {

@@ -17,12 +17,14 @@ import type { QaDraft, SceneContext, TaskFamily, TaskSpec } from "./types.ts";
 /** Frames needed for any question (§5.1). */
 export const MIN_FRAMES = 6;
 
-/** Allowed frame gap, in sampled frames (§5.1). */
+/** Smallest frame gap, in valid sampled frames (§5.1). */
 export const MIN_GAP = 5;
+/** Largest frame gap, in valid sampled frames (§5.1). */
 export const MAX_GAP = 30;
 
-/** Allowed displacement, metres (§5.1). */
+/** Smallest displacement asked about, metres (§5.1). */
 export const MIN_DISPLACEMENT = 0.2;
+/** Largest displacement asked about, metres (§5.1). */
 export const MAX_DISPLACEMENT = 10;
 
 function generate(scene: SceneContext, task: TaskSpec, rng: Rng): QaDraft[] {

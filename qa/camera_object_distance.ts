@@ -15,8 +15,9 @@ import { npRound } from "./rounding.ts";
 import { CHOICE_FIELDS, frameOf, TEMPLATES } from "./templates.ts";
 import type { QaDraft, SceneContext, TaskFamily, TaskSpec } from "./types.ts";
 
-/** Allowed camera-object distance of the absolute task, metres (§5.2). */
+/** Smallest camera-object distance of the absolute task, metres (§5.2). */
 export const MIN_CAMERA_DISTANCE = 0.2;
+/** Largest camera-object distance of the absolute task, metres (§5.2). */
 export const MAX_CAMERA_DISTANCE = 10;
 
 /** Objects nearer than this are not candidates of the relative task, metres (§5.3). */

@@ -38,7 +38,30 @@ import type {
   TaskSpec,
 } from "./types.ts";
 
-/** Every family, in the order their questions are written. Route planning joins here. */
+/**
+ * Every family, in the order their questions are written. Route planning joins here: a module
+ * exporting a {@link TaskFamily}, added to this list.
+ *
+ * @example
+ * ```ts
+ * // A family is its question types, its needs, and a pure generate function.
+ * import type { TaskFamily } from "./types.ts";
+ * const echo: TaskFamily = {
+ *   name: "room_echo",
+ *   tasks: [{ name: "room_echo", questionType: "room_echo", suite: "vsi", answer: "na", defaultCap: 1 }],
+ *   needs: { frames: false, mesh: false },
+ *   generate: (scene, task) => [{ task: task.name, template: "Room {name}?", fields: { name: scene.meta.scene_name }, answer: 1 }],
+ * };
+ * const scene = { source: "x", syntheticIds: true, meta: {
+ *   scene_name: "s", dataset: "scannet" as const, split: "val", video_path: "s.mp4", room_size: 9,
+ *   room_center: [0, 0, 0] as [number, number, number], object_counts: {}, object_bboxes: {} } };
+ * const families = [...FAMILIES, echo];
+ * const drafts = await generateSceneDrafts(scene, selectTasks(["room_echo"], families).tasks,
+ *   { seed: "0", distance: "exact", caps: {}, naOptions: false }, { families });
+ * const [record] = buildRecords([{ ...drafts, video_path: "s.mp4" }], { seed: "0", distance: "exact", caps: {}, naOptions: false }, families);
+ * if (record.question !== "Room s?") throw new Error(record.question);
+ * ```
+ */
 export const FAMILIES: readonly TaskFamily[] = [
   objectCounting,
   objectSize,
@@ -56,7 +79,14 @@ export const FAMILIES: readonly TaskFamily[] = [
 /** Every task of {@link FAMILIES}, in order. */
 export const TASKS: readonly TaskSpec[] = FAMILIES.flatMap((f) => f.tasks);
 
-/** The family that produces a task. */
+/**
+ * The family that produces a task.
+ *
+ * @example
+ * ```ts
+ * if (familyOf("object_rel_direction_easy").name !== "object_rel_direction") throw new Error();
+ * ```
+ */
 export function familyOf(task: string, families: readonly TaskFamily[] = FAMILIES): TaskFamily {
   const f = families.find((f) => f.tasks.some((t) => t.name === task));
   if (!f) throw new Error(`no family produces '${task}'`);

@@ -78,9 +78,11 @@ function bin(level: Level, theta: number): string {
  * const box = (x: number, y: number) => ({ centroid: [x, y, 0] as [number, number, number],
  *   axesLengths: [0.2, 0.2, 0.2] as [number, number, number], normalizedAxes: [1, 0, 0, 0, 1, 0, 0, 0, 1],
  *   min: [0, 0, 0] as [number, number, number], max: [0, 0, 0] as [number, number, number], instance_id: 0 });
- * // By the bed at the origin facing the tv at +y, the lamp at (-1, -1) is back-left.
- * if (relativeDirection("hard", box(0, 0), box(0, 2), box(-1, -1)) !== "back-left") throw new Error();
- * if (relativeDirection("medium", box(0, 0), box(0, 2), box(-1, -1)) !== "left") throw new Error();
+ * // By the bed at the origin facing the tv at +y, a lamp at (-1.5, -0.5) is back-left (108 degrees).
+ * if (relativeDirection("hard", box(0, 0), box(0, 2), box(-1.5, -0.5)) !== "back-left") throw new Error();
+ * if (relativeDirection("medium", box(0, 0), box(0, 2), box(-1.5, -0.5)) !== "left") throw new Error();
+ * // At 135 degrees it sits on the left/back edge: ambiguous for medium.
+ * if (relativeDirection("medium", box(0, 0), box(0, 2), box(-1, -1)) !== undefined) throw new Error();
  * ```
  */
 export function relativeDirection(

@@ -30,19 +30,30 @@ export function roundHalfEven(x: number): number {
 
 /**
  * Python's `round(x, digits)` for a float and `digits >= 1`: the exact binary value rounded to
- * `digits` decimals. (No float lies exactly halfway between two such decimals, so JavaScript's
- * `toFixed`, which rounds the exact value, gives the same digits.)
+ * `digits` decimals, ties (values like 0.25, exact in binary) to even.
  *
  * @example
  * ```ts
  * // 0.15 is 0.1499999999999999944... as a double: Python rounds it down.
  * if (pyRound(0.15, 1) !== 0.1 || pyRound(28.734, 1) !== 28.7) throw new Error();
+ * if (pyRound(0.25, 1) !== 0.2 || pyRound(28.75, 1) !== 28.8) throw new Error("ties to even");
  * ```
  */
 export function pyRound(x: number, digits: number): number {
   if (digits === 0) return roundHalfEven(x);
   if (!Number.isFinite(x) || Math.abs(x) >= 1e21) return x;
-  return Number(x.toFixed(digits));
+  const m = Math.abs(x);
+  // toFixed rounds the exact binary value; only an exact tie needs care (it rounds those up).
+  // Forty more digits show whether the value is exactly halfway: a double next to a tie
+  // differs from it well within them.
+  const fine = m.toFixed(Math.min(100, digits + 40));
+  const cut = fine.indexOf(".") + 1 + digits;
+  let r: number;
+  if (/^50*$/.test(fine.slice(cut))) {
+    const kept = fine.slice(0, cut);
+    r = Number(kept[kept.length - 1]) % 2 === 0 ? Number(kept) : Number(m.toFixed(digits));
+  } else r = Number(m.toFixed(digits));
+  return x < 0 ? -r : r;
 }
 
 /**

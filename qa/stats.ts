@@ -26,7 +26,7 @@ export const SKEW_TOLERANCE = 0.05;
 export const SKEW_MIN_QUESTIONS = 20;
 
 /**
- * Per-type statistics, in order of first appearance.
+ * Per-type statistics, in the order of `order` (question types), then of first appearance.
  *
  * @example
  * ```ts
@@ -37,7 +37,10 @@ export const SKEW_MIN_QUESTIONS = 20;
  * if (s[0].numeric!.max !== 3 || s[1].letters.A !== 1 || s[1].letters.B !== 0) throw new Error();
  * ```
  */
-export function questionStats(records: readonly QaRecord[]): TypeStats[] {
+export function questionStats(
+  records: readonly QaRecord[],
+  order: readonly string[] = [],
+): TypeStats[] {
   const optionCounts = new Map<string, Set<number>>();
   for (const r of records) {
     const set = optionCounts.get(r.question_type) ?? new Set();
@@ -45,7 +48,9 @@ export function questionStats(records: readonly QaRecord[]): TypeStats[] {
     optionCounts.set(r.question_type, set);
   }
   const groups = new Map<string, QaRecord[]>();
-  for (const r of records) {
+  const rank = (t: string) => (order.includes(t) ? order.indexOf(t) : order.length);
+  const sorted = [...records].sort((a, b) => rank(a.question_type) - rank(b.question_type));
+  for (const r of sorted) {
     const k = optionCounts.get(r.question_type)!.size > 1
       ? `${r.question_type}/${r.options?.length ?? 0}`
       : r.question_type;
@@ -126,17 +131,18 @@ export function formatStats(stats: readonly TypeStats[]): string[] {
   const width = Math.max(13, ...stats.map((s) => s.key.length)) + 2;
   const lines = [`${"question type".padEnd(width)}${"count".padStart(7)}  letters / answers`];
   for (const s of stats) {
-    let detail: string;
-    if (Object.keys(s.letters).length > 0) {
-      detail = Object.entries(s.letters).map(([l, c]) => `${l} ${c}`).join("  ");
-    } else if (s.numeric) {
+    const letters = Object.entries(s.letters).map(([l, c]) => `${l} ${c}`).join("  ");
+    let histogram = "";
+    if (s.numeric) {
       const top = Math.max(...s.numeric.bins);
       const bars = s.numeric.bins.map((b) =>
         BARS[b === 0 ? 0 : Math.max(1, Math.round(b / top * 8))]
       ).join("");
-      detail = `min ${s.numeric.min}  median ${s.numeric.median}  max ${s.numeric.max}  |${bars}|`;
-    } else detail = "";
-    lines.push(`${s.key.padEnd(width)}${String(s.count).padStart(7)}  ${detail}`);
+      histogram =
+        `min ${s.numeric.min}  median ${s.numeric.median}  max ${s.numeric.max}  |${bars}|`;
+    }
+    lines.push(`${s.key.padEnd(width)}${String(s.count).padStart(7)}  ${letters || histogram}`);
+    if (letters && histogram) lines.push(`${"".padEnd(width + 9)}${histogram}`);
     if (s.answers && Object.keys(s.letters).length > 0) {
       const shown = s.answers.slice(0, 6).map(([a, c]) => `${a} ${c}`).join(", ");
       lines.push(`${"".padEnd(width + 9)}answers: ${shown}${s.answers.length > 6 ? ", ..." : ""}`);

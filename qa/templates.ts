@@ -94,7 +94,14 @@ export function fillTemplate(
   });
 }
 
-/** `frame k of N` (data-reference §5.0; k is 1-based among the N sampled frames). */
+/**
+ * `frame k of N` (data-reference §5.0; k is 1-based among the N sampled frames).
+ *
+ * @example
+ * ```ts
+ * if (frameOf(3, 32) !== "frame 3 of 32") throw new Error();
+ * ```
+ */
 export function frameOf(k: number, n: number): string {
   return `frame ${k} of ${n}`;
 }
