@@ -65,7 +65,10 @@ export interface SceneContext {
 export interface QaDraft {
   /** The {@link TaskSpec.name} that produced it. */
   task: string;
-  /** Template text (from `TEMPLATES`) and its fields. */
+  /**
+   * Template text (from `TEMPLATES`) and its fields. A family that builds its question text
+   * itself (route planning) passes the finished text with no `{field}` left and empty fields.
+   */
   template: string;
   fields: Record<string, string | number>;
   /**
