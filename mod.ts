@@ -212,3 +212,42 @@ export {
 } from "./eval/collect.ts";
 export { chatComplete, type ChatRequest, type ChatRetry } from "./io/chat.ts";
 export { extractFrames, uniformFrameIndices, videoFrameCount } from "./io/frames.ts";
+
+// Question generation (vlm3r gen).
+export {
+  buildRecords,
+  FAMILIES,
+  type GenerateOptions,
+  generateQuestions,
+  type GenerateResult,
+  generateSceneDrafts,
+  selectTasks,
+  TASKS,
+} from "./qa/generate.ts";
+export {
+  type LoadedMetadata,
+  loadMetadata,
+  parseFrameMetadata,
+  parseSceneMetadata,
+  type SceneInput,
+} from "./qa/input.ts";
+export type {
+  DistanceMode,
+  QaDraft,
+  QaRecord,
+  SceneContext,
+  SceneDistances,
+  TaskFamily,
+  TaskSpec,
+} from "./qa/types.ts";
+export { fillTemplate, TEMPLATES } from "./qa/templates.ts";
+export { formatStats, questionStats, skewWarnings } from "./qa/stats.ts";
+export { fma } from "./geometry/fma.ts";
+export {
+  obbDistance,
+  type OrientedBox,
+  pointObbDistance,
+  pointSampleDistance,
+  sampleDistance,
+  vsibenchSample,
+} from "./geometry/box_distance.ts";

@@ -21,13 +21,22 @@ import { demo } from "./demo.ts";
 import { evalCommand } from "./eval.ts";
 import { route } from "./route.ts";
 import { meta } from "./meta.ts";
+import { gen } from "./gen.ts";
 import { synth } from "./synth.ts";
 
 /** The tool's version (from deno.json). */
 export const VERSION: string = denoJson.version;
 
 /** Every command, in the order help lists them. */
-export const COMMANDS: readonly Command[] = [synth, meta, route, evalCommand, benchCommand, demo];
+export const COMMANDS: readonly Command[] = [
+  synth,
+  meta,
+  gen,
+  route,
+  evalCommand,
+  benchCommand,
+  demo,
+];
 
 const GLOBAL_FLAGS = ["--help", "-h", "--version", "-V", "--debug", "--quiet", "-q"];
 

@@ -1,0 +1,228 @@
+/**
+ * `vlm3r gen`: VSI-Bench and VSTI-Bench questions from scene and frame metadata.
+ *
+ * @module
+ */
+
+import { writeFileAtomic } from "../io/atomic.ts";
+import { generateQuestions, selectTasks, TASKS } from "../qa/generate.ts";
+import { loadMetadata } from "../qa/input.ts";
+import { formatStats, questionStats, skewWarnings } from "../qa/stats.ts";
+import type { DistanceMode, QaRecord, TaskSpec } from "../qa/types.ts";
+import { closest, type Command, type Context, UsageError } from "./_command.ts";
+
+/** The `gen` command. */
+export const gen: Command = {
+  name: "gen",
+  summary: "VSI-Bench and VSTI-Bench questions from scene and frame metadata",
+  usage: "vlm3r gen --meta PATH[,PATH...] --out QUESTIONS.jsonl [--tasks vsi|vsti|all|TYPE,...] " +
+    "[--seed S] [--per-scene N] [--cap TYPE=N,...] [options]",
+  examples: [
+    "vlm3r gen --tasks vsi --meta processed/metadata/val --out vsi_val.jsonl --stats",
+    "vlm3r gen --tasks vsi --meta vsibench_meta_info --out vsi.jsonl",
+    "vlm3r gen --tasks camera_displacement,object_rel_distance --cap camera_displacement=10 " +
+    "--meta processed/metadata/train --out train.json --format json --na-options",
+  ],
+  options: {
+    meta: {
+      type: "string",
+      value: "PATH",
+      description: "metadata folders or files, comma-separated: vlm3r / reference metadata " +
+        "(<dataset>_metadata_<split>.json, <dataset>_frame_metadata_<split>.json) or VSI-Bench " +
+        "meta info (<dataset>_meta_info_val.json); the format is detected",
+    },
+    out: { type: "string", value: "FILE", description: "output file" },
+    tasks: {
+      type: "string",
+      value: "LIST",
+      description: "vsi, vsti, all, or question types, comma-separated",
+      default: "all",
+    },
+    seed: { type: "string", value: "S", description: "seed; same seed, same bytes", default: "0" },
+    "per-scene": {
+      type: "string",
+      value: "N",
+      description: "questions per scene and type (default: the reference's per-type caps)",
+    },
+    cap: {
+      type: "string",
+      value: "TYPE=N,...",
+      description: "per-scene cap of given types (overrides --per-scene)",
+    },
+    distance: {
+      type: "string",
+      value: "MODE",
+      description: "closest-point distances: VSI-Bench's sampled recipe, or exact",
+      choices: ["vsibench", "exact"],
+      default: "vsibench",
+    },
+    format: {
+      type: "string",
+      value: "FMT",
+      description: "one JSON object per line, or one JSON list",
+      choices: ["jsonl", "json"],
+      default: "jsonl",
+    },
+    "na-options": {
+      type: "boolean",
+      description: "give numerical questions multiple-choice options too (training data)",
+    },
+    stats: {
+      type: "boolean",
+      description: "print counts, answer letters and ground-truth histograms per type",
+    },
+    workers: { type: "string", value: "N", description: "worker threads", default: "1" },
+  },
+  run: runGen,
+};
+
+/** Parses `--cap type=N,...` against the selected tasks. */
+function parseCaps(items: string[], tasks: readonly TaskSpec[]): Record<string, number> {
+  const caps: Record<string, number> = {};
+  for (const item of items) {
+    const m = item.match(/^([\w-]+)=(\d+)$/);
+    if (!m) throw new UsageError(`--cap expects TYPE=N items, got '${item}'`);
+    const hit = tasks.filter((t) => t.name === m[1] || t.questionType === m[1]);
+    if (hit.length === 0) {
+      const names = tasks.map((t) => t.name);
+      const hint = closest(m[1], names);
+      throw new UsageError(
+        `--cap names '${m[1]}', which is not a selected question type` +
+          (hint ? ` (did you mean ${hint}?)` : "") + `; selected: ${names.join(", ")}`,
+      );
+    }
+    for (const t of hit) caps[t.name] = Number(m[2]);
+  }
+  return caps;
+}
+
+/** Records as JSON lines or a JSON list (indent 4, as the reference writes). */
+function serialise(records: readonly QaRecord[], format: string): string {
+  return format === "json"
+    ? JSON.stringify(records, null, 4) + "\n"
+    : records.map((r) => JSON.stringify(r)).join("\n") + (records.length ? "\n" : "");
+}
+
+async function runGen(ctx: Context): Promise<number> {
+  const metaPaths = ctx.list("meta");
+  if (metaPaths.length === 0) throw new UsageError("--meta is required");
+  const out = ctx.string("out", true);
+  const names = ctx.list("tasks", ["all"]);
+  const { tasks, unknown } = selectTasks(names);
+  if (unknown.length > 0) {
+    const valid = ["vsi", "vsti", "all", ...TASKS.map((t) => t.name)];
+    const hint = closest(unknown[0], valid);
+    throw new UsageError(
+      `--tasks: unknown '${unknown[0]}'${hint ? ` (did you mean ${hint}?)` : ""}; valid: ${
+        valid.join(", ")
+      }`,
+    );
+  }
+  if (tasks.length === 0) throw new UsageError("--tasks selects no question type");
+  const perScene = ctx.values["per-scene"] === undefined
+    ? undefined
+    : ctx.int("per-scene", 0, { min: 0, max: 1e9 });
+  const caps: Record<string, number> = {};
+  if (perScene !== undefined) { for (const t of tasks) caps[t.name] = perScene; }
+  Object.assign(caps, parseCaps(ctx.list("cap"), tasks));
+  const seed = ctx.string("seed") ?? "0";
+  const distance = (ctx.string("distance") ?? "vsibench") as DistanceMode;
+  const format = ctx.string("format") ?? "jsonl";
+  const workers = ctx.int("workers", 1, { min: 1, max: 256 });
+
+  const loaded = await loadMetadata(metaPaths);
+  for (const p of loaded.problems) ctx.err(`warning: ${p}`);
+  if (loaded.scenes.length === 0) throw new Error(`no usable scenes in ${metaPaths.join(", ")}`);
+  const bar = ctx.progress("gen", loaded.scenes.length, "scenes");
+  const t0 = performance.now();
+  let result;
+  try {
+    result = await generateQuestions(
+      loaded.scenes,
+      tasks,
+      { seed, distance, caps, naOptions: ctx.flag("na-options") },
+      { workers, onScene: (d) => bar.set(d) },
+    );
+  } finally {
+    bar.done();
+  }
+  const { records, skipped } = result;
+  // One line per reason and scene count: "skipped in 288 scenes without frame metadata: ...".
+  const groups = new Map<string, string[]>();
+  for (const [task, s] of skipped) {
+    for (const [reason, n] of [["frame metadata", s.frames], ["a mesh", s.mesh]] as const) {
+      if (!n) continue;
+      const key = `skipped in ${n} scene${n === 1 ? "" : "s"} without ${reason}`;
+      groups.set(key, [...(groups.get(key) ?? []), task]);
+    }
+  }
+  for (const [key, names] of groups) ctx.err(`${key}: ${names.join(", ")}`);
+  await writeFileAtomic(out, serialise(records, format));
+  const secs = (performance.now() - t0) / 1000;
+  const types = new Set(records.map((r) => r.question_type)).size;
+  const badScenes = loaded.problems.filter((p) => p.endsWith("scene skipped")).length;
+  ctx.out(
+    `${records.length} questions of ${types} types from ${loaded.scenes.length} scenes ` +
+      `in ${secs.toFixed(1)} s -> ${out}` + (badScenes ? ` (${badScenes} bad scenes skipped)` : ""),
+  );
+  if (ctx.flag("stats")) {
+    const stats = questionStats(records, TASKS.map((t) => t.questionType));
+    for (const line of formatStats(stats)) ctx.out(line);
+    for (const w of skewWarnings(stats)) ctx.err(`warning: ${w}`);
+  }
+  return 0;
+}
+
+/** Options of {@link genDemo}. */
+export interface GenDemoOptions {
+  seed?: string;
+  /** Example questions printed per type (default 2). */
+  examples?: number;
+  /** Closest-point distance mode (default vsibench). */
+  distance?: DistanceMode;
+}
+
+/**
+ * The demo's question step (synth -> meta -> gen): questions of every type from the metadata
+ * in `meta` (a `vlm3r meta` output folder or files), written as JSON lines to `out`, and the
+ * lines to print: a summary, then a few example questions per type with their answers.
+ *
+ * @example
+ * ```ts
+ * const meta = new URL("../tests/fixtures/qa/vsibench_meta_info/scannet_meta_info_val.json", import.meta.url).pathname;
+ * const out = await Deno.makeTempFile({ suffix: ".jsonl" });
+ * const lines = await genDemo(meta, out, { examples: 1 });
+ * if (!lines[0].includes("questions of") || !lines.some((l) => l.includes("object_counting"))) {
+ *   throw new Error(lines.join("\n"));
+ * }
+ * await Deno.remove(out);
+ * ```
+ */
+export async function genDemo(
+  meta: string | string[],
+  out: string,
+  options: GenDemoOptions = {},
+): Promise<string[]> {
+  const loaded = await loadMetadata(Array.isArray(meta) ? meta : [meta]);
+  const { records } = await generateQuestions(loaded.scenes, TASKS, {
+    seed: options.seed ?? "0",
+    distance: options.distance ?? "vsibench",
+    caps: {},
+    naOptions: false,
+  });
+  await writeFileAtomic(out, serialise(records, "jsonl"));
+  const types = [...new Set(records.map((r) => r.question_type))];
+  const lines = [`${records.length} questions of ${types.length} types -> ${out}`];
+  const clip = (s: string, n: number) => (s.length > n ? s.slice(0, n - 3) + "..." : s);
+  for (const t of types) {
+    const of = records.filter((r) => r.question_type === t);
+    lines.push(`   ${t} (${of.length})`);
+    for (const r of of.slice(0, options.examples ?? 2)) {
+      const answer = r.mc_answer
+        ? (r.options as string[])["ABCDEF".indexOf(r.mc_answer)]
+        : String(r.ground_truth);
+      lines.push(`     ${clip(r.question.replaceAll("\n", " "), 150)} -> ${answer}`);
+    }
+  }
+  return lines;
+}

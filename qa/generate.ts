@@ -1,0 +1,379 @@
+/**
+ * The question-generation driver: which tasks run, per-scene generation (pure, safe to run in
+ * workers), and the sequential pass that gives options their letters and records their ids.
+ *
+ * Determinism (DECISIONS 11): every scene and task draws from its own stream,
+ * `Rng("vlm3r-gen/<seed>").child("<dataset>/<scene>").child(<task>)`, so a scene's drafts
+ * depend on nothing else; letters are then assigned scene after scene in (dataset, scene)
+ * order with one stream per task. Worker count, input order and the other selected tasks
+ * change nothing.
+ *
+ * @module
+ */
+
+import { Rng } from "../geometry/rng.ts";
+import { WorkerPool } from "../io/pool.ts";
+import { absDistance } from "./abs_distance.ts";
+import { appearanceOrder } from "./appearance_order.ts";
+import { LetterBalancer } from "./balance.ts";
+import { cameraDisplacement } from "./camera_displacement.ts";
+import { cameraMovement } from "./camera_movement.ts";
+import { cameraObjectDistance } from "./camera_object_distance.ts";
+import { sceneDistances } from "./distances.ts";
+import type { SceneInput } from "./input.ts";
+import { objectCounting } from "./object_counting.ts";
+import { objectRelativePosition } from "./object_relative_position.ts";
+import { objectSize } from "./object_size.ts";
+import { relDirection } from "./rel_direction.ts";
+import { relDistance } from "./rel_distance.ts";
+import { roomSize } from "./room_size.ts";
+import { sampleInOrder } from "./sample.ts";
+import { fillTemplate } from "./templates.ts";
+import type {
+  DistanceMode,
+  QaDraft,
+  QaRecord,
+  SceneContext,
+  TaskFamily,
+  TaskSpec,
+} from "./types.ts";
+
+/**
+ * Every family, in the order their questions are written. Route planning joins here: a module
+ * exporting a {@link TaskFamily}, added to this list.
+ *
+ * @example
+ * ```ts
+ * // A family is its question types, its needs, and a pure generate function.
+ * import type { TaskFamily } from "./types.ts";
+ * const echo: TaskFamily = {
+ *   name: "room_echo",
+ *   tasks: [{ name: "room_echo", questionType: "room_echo", suite: "vsi", answer: "na", defaultCap: 1 }],
+ *   needs: { frames: false, mesh: false },
+ *   generate: (scene, task) => [{ task: task.name, template: "Room {name}?", fields: { name: scene.meta.scene_name }, answer: 1 }],
+ * };
+ * const scene = { source: "x", syntheticIds: true, meta: {
+ *   scene_name: "s", dataset: "scannet" as const, split: "val", video_path: "s.mp4", room_size: 9,
+ *   room_center: [0, 0, 0] as [number, number, number], object_counts: {}, object_bboxes: {} } };
+ * const families = [...FAMILIES, echo];
+ * const drafts = await generateSceneDrafts(scene, selectTasks(["room_echo"], families).tasks,
+ *   { seed: "0", distance: "exact", caps: {}, naOptions: false }, { families });
+ * const [record] = buildRecords([{ ...drafts, video_path: "s.mp4" }], { seed: "0", distance: "exact", caps: {}, naOptions: false }, families);
+ * if (record.question !== "Room s?") throw new Error(record.question);
+ * ```
+ */
+export const FAMILIES: readonly TaskFamily[] = [
+  objectCounting,
+  objectSize,
+  roomSize,
+  absDistance,
+  relDistance,
+  relDirection,
+  appearanceOrder,
+  cameraDisplacement,
+  cameraObjectDistance,
+  cameraMovement,
+  objectRelativePosition,
+];
+
+/** Every task of {@link FAMILIES}, in order. */
+export const TASKS: readonly TaskSpec[] = FAMILIES.flatMap((f) => f.tasks);
+
+/**
+ * The family that produces a task.
+ *
+ * @example
+ * ```ts
+ * if (familyOf("object_rel_direction_easy").name !== "object_rel_direction") throw new Error();
+ * ```
+ */
+export function familyOf(task: string, families: readonly TaskFamily[] = FAMILIES): TaskFamily {
+  const f = families.find((f) => f.tasks.some((t) => t.name === task));
+  if (!f) throw new Error(`no family produces '${task}'`);
+  return f;
+}
+
+/**
+ * Tasks named by a selection: `vsi`, `vsti`, `all`, task names, or record question types
+ * (`camera_movement_direction` selects its three variants). Returned in registry order, with
+ * the names that matched nothing.
+ *
+ * @example
+ * ```ts
+ * const { tasks, unknown } = selectTasks(["object_counting", "camera_movement_direction", "nope"]);
+ * if (tasks.length !== 4 || unknown[0] !== "nope") throw new Error(tasks.map((t) => t.name).join());
+ * if (selectTasks(["vsti"]).tasks.some((t) => t.suite !== "vsti")) throw new Error();
+ * ```
+ */
+export function selectTasks(
+  names: readonly string[],
+  families: readonly TaskFamily[] = FAMILIES,
+): { tasks: TaskSpec[]; unknown: string[] } {
+  const all = families.flatMap((f) => f.tasks);
+  const chosen = new Set<string>();
+  const unknown: string[] = [];
+  for (const name of names) {
+    const hit = all.filter((t) =>
+      name === "all" || name === t.suite || name === t.name || name === t.questionType
+    );
+    if (hit.length === 0) unknown.push(name);
+    for (const t of hit) chosen.add(t.name);
+  }
+  return { tasks: all.filter((t) => chosen.has(t.name)), unknown };
+}
+
+/** Settings of a generation run. */
+export interface GenerateOptions {
+  seed: string;
+  distance: DistanceMode;
+  /** Per-scene cap by task name (missing: the task's default). */
+  caps: Readonly<Record<string, number>>;
+  /** Write options for numerical questions too (training data, DECISIONS 16). */
+  naOptions: boolean;
+}
+
+/** One scene's drafts and what could not run on it. */
+export interface SceneDrafts {
+  dataset: string;
+  scene: string;
+  drafts: QaDraft[];
+  /** Tasks skipped for want of frame metadata or meshes. */
+  skipped: { task: string; reason: "frames" | "mesh" }[];
+}
+
+/** The root stream of a run. */
+function runRng(seed: string): Rng {
+  return new Rng(`vlm3r-gen/${seed}`);
+}
+
+/**
+ * One scene's questions before lettering: each selected task generated from its own stream,
+ * then capped per scene (data-reference §1.5). Pure apart from the optional mesh loader.
+ *
+ * @example
+ * ```ts
+ * const scene = { source: "x", syntheticIds: true, meta: {
+ *   scene_name: "s", dataset: "scannet" as const, split: "val", video_path: "s.mp4", room_size: 21.37,
+ *   room_center: [0, 0, 0] as [number, number, number], object_counts: {}, object_bboxes: {} } };
+ * const { tasks } = selectTasks(["room_size_estimation", "camera_displacement"]);
+ * const r = await generateSceneDrafts(scene, tasks, { seed: "1", distance: "vsibench", caps: {}, naOptions: false });
+ * if (r.drafts[0].answer !== 21.4 || r.skipped[0].task !== "camera_displacement") throw new Error();
+ * ```
+ */
+export async function generateSceneDrafts(
+  scene: SceneInput,
+  tasks: readonly TaskSpec[],
+  options: GenerateOptions,
+  extra: { mesh?: () => Promise<unknown>; families?: readonly TaskFamily[] } = {},
+): Promise<SceneDrafts> {
+  const { meta } = scene;
+  const caps: Record<string, number> = {};
+  for (const t of tasks) caps[t.name] = options.caps[t.name] ?? t.defaultCap;
+  const ctx: SceneContext = {
+    meta,
+    frames: scene.frames,
+    distances: sceneDistances(meta, options.distance),
+    caps,
+    mesh: extra.mesh,
+  };
+  const rng = runRng(options.seed).child(`${meta.dataset}/${meta.scene_name}`);
+  const out: SceneDrafts = {
+    dataset: meta.dataset,
+    scene: meta.scene_name,
+    drafts: [],
+    skipped: [],
+  };
+  for (const task of tasks) {
+    const family = familyOf(task.name, extra.families);
+    if (family.needs.frames && !scene.frames) {
+      out.skipped.push({ task: task.name, reason: "frames" });
+      continue;
+    }
+    if (family.needs.mesh && !extra.mesh) {
+      out.skipped.push({ task: task.name, reason: "mesh" });
+      continue;
+    }
+    const taskRng = rng.child(task.name);
+    const drafts = await family.generate(ctx, task, taskRng);
+    out.drafts.push(...sampleInOrder(taskRng.child("cap"), drafts, caps[task.name]));
+  }
+  return out;
+}
+
+/** A 64-bit string hash as 16 hex digits (two independent 32-bit multiplicative mixes). */
+function hashHex(s: string): string {
+  let h1 = 0xdeadbeef, h2 = 0x41c6ce57;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (h2 >>> 0).toString(16).padStart(8, "0") + (h1 >>> 0).toString(16).padStart(8, "0");
+}
+
+/**
+ * Records from drafts: letters balanced per task over the whole run (DECISIONS 12), question
+ * text filled, ids derived from (dataset, scene, task, content) (DECISIONS 11). `scenes` must
+ * come in (dataset, scene) order, as {@link loadMetadata} returns them.
+ *
+ * @example
+ * ```ts
+ * const drafts = [{ task: "object_rel_direction_easy", template: "{x}?", fields: { x: "q" },
+ *   answer: "left", options: ["left", "right"] }];
+ * const scenes = [{ dataset: "scannet", scene: "s", video_path: "s.mp4", drafts }];
+ * const [r] = buildRecords(scenes, { seed: "0", distance: "vsibench", caps: {}, naOptions: false });
+ * if (r.options![["A", "B"].indexOf(r.mc_answer!)] !== `${r.mc_answer}. left`) throw new Error();
+ * ```
+ */
+export function buildRecords(
+  scenes: readonly {
+    dataset: string;
+    scene: string;
+    video_path: string;
+    drafts: readonly QaDraft[];
+  }[],
+  options: GenerateOptions,
+  families: readonly TaskFamily[] = FAMILIES,
+): QaRecord[] {
+  const specs = new Map(families.flatMap((f) => f.tasks).map((t) => [t.name, t]));
+  const letters = new LetterBalancer();
+  const letterRng = runRng(options.seed).child("letters");
+  const streams = new Map<string, Rng>();
+  const stream = (task: string) => {
+    let r = streams.get(task);
+    if (!r) streams.set(task, r = letterRng.child(task));
+    return r;
+  };
+  const ids = new Set<string>();
+  const records: QaRecord[] = [];
+  for (const s of scenes) {
+    for (const d of s.drafts) {
+      const spec = specs.get(d.task);
+      if (!spec) throw new Error(`draft of unknown task '${d.task}'`);
+      const lettered = d.options && (spec.answer === "mca" || options.naOptions)
+        ? letters.order(d.task, d.options, d.answer, stream(d.task))
+        : undefined;
+      const fields = { ...d.fields };
+      (d.choiceFields ?? []).forEach((
+        f,
+        i,
+      ) => (fields[f] = String(lettered?.options[i] ?? d.options?.[i])));
+      const question = fillTemplate(d.template, fields);
+      let recordOptions: QaRecord["options"] = null;
+      if (lettered) {
+        // VSTI numerical questions carry the raw numbers (data-reference §5.1-5.2).
+        recordOptions = spec.answer === "na" && spec.suite === "vsti"
+          ? lettered.options as number[]
+          : lettered.options.map((o, i) => `${"ABCDEF"[i]}. ${o}`);
+      }
+      const content = JSON.stringify([
+        s.dataset,
+        s.scene,
+        d.task,
+        d.fields,
+        d.answer,
+        [...(d.options ?? [])].map(String).sort(),
+        d.frameIndices ?? [],
+      ]);
+      const base = `${s.dataset}/${s.scene}/${d.task}/${hashHex(content)}`;
+      let id = base;
+      for (let k = 2; ids.has(id); k++) id = `${base}-${k}`;
+      ids.add(id);
+      const record: QaRecord = {
+        id,
+        dataset: s.dataset,
+        scene_name: s.scene,
+        video_path: s.video_path,
+        question_type: spec.questionType,
+        question,
+        options: recordOptions,
+        ground_truth: d.answer,
+        mc_answer: lettered?.letter ?? null,
+      };
+      if (d.frameIndices) record.frame_indices = [...d.frameIndices];
+      Object.assign(record, d.extra ?? {});
+      records.push(record);
+    }
+  }
+  return records;
+}
+
+/** Progress and parallelism of {@link generateQuestions}. */
+export interface RunOptions {
+  /** Worker threads (1: in this thread). */
+  workers?: number;
+  /** Called after each scene, with the number done. */
+  onScene?: (done: number) => void;
+}
+
+/** What a run produced. */
+export interface GenerateResult {
+  records: QaRecord[];
+  /** Per task: scenes where it could not run, by reason. */
+  skipped: Map<string, { frames: number; mesh: number }>;
+}
+
+/**
+ * Generates and letters the questions of `scenes` (in the order given: use
+ * {@link loadMetadata}'s). With `workers > 1` scenes are spread over worker threads; the
+ * output is the same.
+ *
+ * @example
+ * ```ts
+ * const scene = { source: "x", syntheticIds: true, meta: {
+ *   scene_name: "s", dataset: "scannet" as const, split: "val", video_path: "s.mp4", room_size: 30,
+ *   room_center: [0, 0, 0] as [number, number, number], object_counts: {}, object_bboxes: {} } };
+ * const { records } = await generateQuestions([scene], selectTasks(["vsi"]).tasks,
+ *   { seed: "0", distance: "vsibench", caps: {}, naOptions: false });
+ * if (records.length !== 1 || records[0].ground_truth !== 30) throw new Error();
+ * ```
+ */
+export async function generateQuestions(
+  scenes: readonly SceneInput[],
+  tasks: readonly TaskSpec[],
+  options: GenerateOptions,
+  run: RunOptions = {},
+): Promise<GenerateResult> {
+  const workers = Math.max(1, Math.min(run.workers ?? 1, scenes.length));
+  const results: SceneDrafts[] = new Array(scenes.length);
+  let done = 0;
+  if (workers === 1) {
+    for (let i = 0; i < scenes.length; i++) {
+      results[i] = await generateSceneDrafts(scenes[i], tasks, options);
+      run.onScene?.(++done);
+    }
+  } else {
+    const pool = new WorkerPool<
+      { tasks: string[]; options: GenerateOptions },
+      SceneInput,
+      SceneDrafts
+    >(
+      new URL("./gen_worker.ts", import.meta.url),
+      workers,
+    );
+    try {
+      await pool.setup({ tasks: tasks.map((t) => t.name), options });
+      await Promise.all(scenes.map(async (s, i) => {
+        results[i] = await pool.run(s);
+        run.onScene?.(++done);
+      }));
+    } finally {
+      pool.close();
+    }
+  }
+  const skipped = new Map<string, { frames: number; mesh: number }>();
+  for (const r of results) {
+    for (const s of r.skipped) {
+      const e = skipped.get(s.task) ?? { frames: 0, mesh: 0 };
+      e[s.reason]++;
+      skipped.set(s.task, e);
+    }
+  }
+  const records = buildRecords(
+    results.map((r, i) => ({ ...r, video_path: scenes[i].meta.video_path })),
+    options,
+  );
+  return { records, skipped };
+}
