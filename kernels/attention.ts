@@ -10,7 +10,7 @@
  * @module
  */
 
-import { type Batch, type DType, type GpuTensor } from "./device.ts";
+import type { Batch, DType, GpuTensor } from "./device.ts";
 import { checkTensor, enables, need } from "./_wgsl.ts";
 
 /** Queries per workgroup (one per invocation). */

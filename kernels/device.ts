@@ -206,6 +206,19 @@ export class Gpu {
     return { buffer, shape: [...shape], dtype };
   }
 
+  /**
+   * A tensor that kernels do not bind, only copy into and read back: no binding-size limit
+   * (up to `maxBufferSize`), for results assembled from several batches.
+   */
+  output(shape: readonly number[], dtype: DType = "f32"): GpuTensor {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const buffer = this.device.createBuffer({
+      size: Math.max(4, align4(n * (dtype === "f16" ? 2 : 4))),
+      usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    });
+    return { buffer, shape: [...shape], dtype };
+  }
+
   /** A new command batch. */
   batch(): Batch {
     if (this.#lost) throw new GpuUnavailableError("the device was lost");

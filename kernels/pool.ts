@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type Batch, type GpuTensor } from "./device.ts";
+import type { Batch, GpuTensor } from "./device.ts";
 import { checkTensor, grid, need, u32s } from "./_wgsl.ts";
 
 const THREADS = 256;
