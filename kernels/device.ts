@@ -94,7 +94,15 @@ export async function acquireGpu(options: GpuOptions = {}): Promise<Gpu> {
   } catch (e) {
     throw new GpuUnavailableError(`requestDevice failed: ${(e as Error).message}`);
   }
-  return new Gpu(device, adapterName(adapter), hasF16);
+  return new Gpu(device, adapterName(adapter), hasF16, isCpuAdapter(adapter));
+}
+
+// Software rasterisers (Mesa llvmpipe/lavapipe, SwiftShader) run invocations as SIMD lanes on
+// CPU cores, where every memory load costs far more than arithmetic: kernels pick larger
+// register blocks there.
+function isCpuAdapter(adapter: GPUAdapter): boolean {
+  const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  return !!info.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader/i.test(info.description);
 }
 
 function adapterName(adapter: GPUAdapter): string {
@@ -109,8 +117,16 @@ export class Gpu {
   readonly #pipelines = new Map<string, Promise<GPUComputePipeline>>();
   #lost = false;
 
-  /** Wraps an open device; `f16` says whether `shader-f16` is enabled. */
-  constructor(readonly device: GPUDevice, readonly adapter: string, readonly f16: boolean) {
+  /**
+   * Wraps an open device; `f16` says whether `shader-f16` is enabled, `cpu` whether the adapter
+   * is a software one running on CPU cores.
+   */
+  constructor(
+    readonly device: GPUDevice,
+    readonly adapter: string,
+    readonly f16: boolean,
+    readonly cpu = false,
+  ) {
     this.limits = device.limits;
     device.lost.then(() => (this.#lost = true));
   }

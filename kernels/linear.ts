@@ -25,8 +25,14 @@ export interface LinearTiles {
   tn: number;
 }
 
-/** Tiles measured fastest on the CPU adapters (llvmpipe and lavapipe) among those tried. */
-export const DEFAULT_TILES: LinearTiles = { bm: 64, bn: 64, bk: 8, tm: 8, tn: 8 };
+/** Tiles for GPUs: 256 invocations, each an 8x8 block (the classic SGEMM shape). */
+export const DEFAULT_TILES: LinearTiles = { bm: 128, bn: 128, bk: 8, tm: 8, tn: 8 };
+
+/**
+ * Tiles for CPU adapters (lavapipe, llvmpipe), where each load costs like many FMAs: 16x16
+ * blocks halve the loads per FMA of 8x8 and measured 1.7x faster on lavapipe.
+ */
+export const CPU_TILES: LinearTiles = { bm: 128, bn: 128, bk: 8, tm: 16, tn: 16 };
 
 /** Element types of the three tensors. */
 export interface LinearTypes {
@@ -146,7 +152,7 @@ export interface LinearOptions {
   gelu?: boolean;
   /** Element type of Y (default f32). */
   out?: DType;
-  /** Tile sizes (default {@link DEFAULT_TILES}). */
+  /** Tile sizes (default {@link CPU_TILES} on a CPU adapter, else {@link DEFAULT_TILES}). */
   tiles?: LinearTiles;
   /** Use the naive one-invocation-per-output kernel (f32 only; for benchmarks). */
   naive?: boolean;
@@ -183,7 +189,7 @@ export async function linear(
   const m = numel(x) / k;
   const out = options.out ?? "f32";
   const y = batch.alloc([...x.shape.slice(0, -1), n], out);
-  const tiles = options.tiles ?? DEFAULT_TILES;
+  const tiles = options.tiles ?? (batch.gpu.cpu ? CPU_TILES : DEFAULT_TILES);
   let code: string;
   let groups: [number, number];
   if (options.naive) {

@@ -158,6 +158,18 @@ export function fusionProjectorWeights(
  * ```
  */
 export function foldLinear(outer: LinearWeights, inner: LinearWeights): LinearWeights {
+  // Folding the real block costs ~6 G multiply-adds in float64; do each pair once.
+  const known = foldCache.get(outer)?.get(inner);
+  if (known) return known;
+  const folded = fold(outer, inner);
+  if (!foldCache.has(outer)) foldCache.set(outer, new WeakMap());
+  foldCache.get(outer)!.set(inner, folded);
+  return folded;
+}
+
+const foldCache = new WeakMap<LinearWeights, WeakMap<LinearWeights, LinearWeights>>();
+
+function fold(outer: LinearWeights, inner: LinearWeights): LinearWeights {
   const { out, in: mid } = outer;
   const inp = inner.in;
   const w = new Float64Array(out * inp);

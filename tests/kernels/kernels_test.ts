@@ -73,19 +73,21 @@ Deno.test(
     const rng = new Rng("linear16");
     const [m, n, k] = [67, 45, 130];
     const x = randn(rng, m * k), w = randn(rng, n * k, 0.3), b = randn(rng, n);
-    for (const [xt, yt] of [["f32", "f16"], ["f16", "f32"]] as const) {
+    // The combinations the f16 fusion path uses (so shader caches are shared with its test).
+    const combos = [["f32", "f16", false], ["f16", "f32", false], ["f32", "f32", true]] as const;
+    for (const [xt, yt, gelu] of combos) {
       const bt = gpu.batch();
       const y = await linear(
         bt,
         bt.upload(x, [m, k], xt),
         bt.upload(w, [n, k], "f16"),
         bt.upload(b, [n]),
-        { gelu: true, out: yt },
+        { gelu, out: yt },
       );
       const [out] = await bt.read([y]);
       check(
-        `linear f16 x=${xt} y=${yt}`,
-        nmse(out, linearRef(x, w, b, k, { gelu: true })),
+        `linear f16 x=${xt} y=${yt} gelu=${gelu}`,
+        nmse(out, linearRef(x, w, b, k, { gelu })),
         F16_BOUND,
       );
     }
@@ -96,7 +98,7 @@ Deno.test("attention matches the reference: odd sizes, one key, head dim 64", op
   const rng = new Rng("attention");
   const cases = [
     { batch: 2, nq: 70, nk: 45, heads: 3, d: 16 },
-    { batch: 1, nq: 5, nk: 1, heads: 2, d: 8 },
+    { batch: 1, nq: 5, nk: 1, heads: 2, d: 16 },
     { batch: 1, nq: 65, nk: 33, heads: 2, d: 64 },
   ];
   for (const s of cases) {
@@ -138,7 +140,7 @@ Deno.test("attention stays finite and exact with logits of +-1e4", opts, async (
 
 Deno.test("attention with f16 storage", { ...opts, ignore: !!f16Skip }, async () => {
   const rng = new Rng("attention16");
-  const s = { batch: 2, nq: 50, nk: 37, heads: 2, d: 64 };
+  const s = { batch: 2, nq: 50, nk: 37, heads: 4, d: 16 };
   const w = s.heads * s.d;
   const q = randn(rng, s.batch * s.nq * w), k = randn(rng, s.batch * s.nk * w);
   const v = randn(rng, s.batch * s.nk * w);
