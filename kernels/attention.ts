@@ -21,6 +21,11 @@ const KT = 32;
 /**
  * WGSL source of the attention kernel for head dimension `d`, each invocation holding `qpi`
  * queries (1 on GPUs; more on CPU adapters, where one key or value load then feeds `qpi` FMAs).
+ *
+ * @example
+ * ```ts
+ * if (!attentionWgsl(64, "f32", 4).includes("a3_63")) throw new Error();
+ * ```
  */
 export function attentionWgsl(d: number, dtype: DType, qpi = 1): string {
   const ds = Array.from({ length: d }, (_, i) => i);

@@ -402,7 +402,12 @@ function checkShape(length: number, shape: readonly number[]): void {
   }
 }
 
-/** Elements of a tensor. */
+/** Elements of a tensor. *
+ * @example
+ * ```ts
+ * if (numel({ shape: [2, 3, 4] }) !== 24) throw new Error();
+ * ```
+ */
 export function numel(t: { readonly shape: readonly number[] }): number {
   return t.shape.reduce((a, b) => a * b, 1);
 }
@@ -486,7 +491,12 @@ export function fromF16(data: Uint16Array): Float32Array {
   return out;
 }
 
-/** Rounds float32 values through f16 and back (what an f16 tensor holds). */
+/** Rounds float32 values through f16 and back (what an f16 tensor holds). *
+ * @example
+ * ```ts
+ * if (roundF16(new Float32Array([1 + 2 ** -12]))[0] !== 1) throw new Error();
+ * ```
+ */
 export function roundF16(data: Float32Array): Float32Array {
   return fromF16(new Uint16Array(toF16Bytes(data).buffer));
 }

@@ -10,7 +10,12 @@ import { checkTensor, grid, need } from "./_wgsl.ts";
 
 const THREADS = 128;
 
-/** WGSL source of the layer-norm kernel (f32 in and out). */
+/** WGSL source of the layer-norm kernel (f32 in and out). *
+ * @example
+ * ```ts
+ * if (!layerNormWgsl().includes("@compute")) throw new Error();
+ * ```
+ */
 export function layerNormWgsl(): string {
   return /* wgsl */ `
 struct P { rows: u32, cols: u32, eps: f32 }

@@ -44,7 +44,13 @@ export interface LinearTypes {
   y: DType;
 }
 
-/** WGSL source of the tiled linear kernel. */
+/** WGSL source of the tiled linear kernel. *
+ * @example
+ * ```ts
+ * const src = linearWgsl({ x: "f16", w: "f16", y: "f32" }, true);
+ * if (!src.startsWith("enable f16;") || !src.includes("fn gelu")) throw new Error();
+ * ```
+ */
 export function linearWgsl(
   types: LinearTypes,
   geluEpilogue: boolean,
@@ -124,6 +130,11 @@ ${store}
 /**
  * WGSL of the naive linear kernel: one invocation per output, reading X and W from memory.
  * Kept as the benchmark's yardstick for the tiled kernel.
+ *
+ * @example
+ * ```ts
+ * if (!linearNaiveWgsl().includes("@workgroup_size(16, 16)")) throw new Error();
+ * ```
  */
 export function linearNaiveWgsl(): string {
   return /* wgsl */ `

@@ -12,7 +12,12 @@ import { checkTensor, grid, need, u32s } from "./_wgsl.ts";
 
 const THREADS = 256;
 
-/** WGSL source of the pooling kernel (f32). */
+/** WGSL source of the pooling kernel (f32). *
+ * @example
+ * ```ts
+ * if (!poolWgsl().includes("@compute")) throw new Error();
+ * ```
+ */
 export function poolWgsl(): string {
   return /* wgsl */ `
 struct P { frames: u32, g: u32, p: u32, c: u32, newline: u32 }

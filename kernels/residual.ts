@@ -9,7 +9,12 @@ import { checkTensor, grid, need, u32s } from "./_wgsl.ts";
 
 const THREADS = 256;
 
-/** WGSL source of the residual-add kernel. */
+/** WGSL source of the residual-add kernel. *
+ * @example
+ * ```ts
+ * if (!residualWgsl().includes("a[i] + b[i]")) throw new Error();
+ * ```
+ */
 export function residualWgsl(): string {
   return /* wgsl */ `
 struct P { n: u32 }

@@ -236,9 +236,17 @@ export class FusionProjector {
    * Uploads `weights` (folding them first when asked).
    *
    * @example
-   * ```ts ignore
-   * const fp = new FusionProjector(await acquireGpu(), weights, { fold: true, poolFirst: true });
-   * const { sequence } = await fp.run(hv, z3d, 32, ["sequence"]);
+   * ```ts
+   * import { acquireGpu } from "../kernels/device.ts";
+   * import { readSafetensors } from "./safetensors.ts";
+   * const dir = "tests/fixtures/fusion-tiny"; // 2 frames of 7x7 tokens, 6 heads
+   * const w = fusionProjectorWeights(await readSafetensors(`${dir}/weights.safetensors`), "w");
+   * const x = await readSafetensors(`${dir}/inputs.safetensors`);
+   * const gpu = await acquireGpu();
+   * const fp = new FusionProjector(gpu, w, { heads: 6, fold: true, poolFirst: true });
+   * const { sequence } = await fp.run(x.get("hv")!.data, x.get("z3d")!.data, 2);
+   * if (sequence!.length !== 2 * 4 * 5 * 128) throw new Error();
+   * gpu.destroy();
    * ```
    */
   constructor(gpu: Gpu, weights: FusionProjectorWeights, options: FusionOptions = {}) {
@@ -403,8 +411,13 @@ export class FusionProjector {
  * (no folding, pooling after the projector). Slow: for tests and the benchmark's naive row.
  *
  * @example
- * ```ts ignore
- * const { sequence } = fusionProjectorRef(weights, hv, z3d, 2);
+ * ```ts
+ * import { readSafetensors } from "./safetensors.ts";
+ * const dir = "tests/fixtures/fusion-tiny";
+ * const w = fusionProjectorWeights(await readSafetensors(`${dir}/weights.safetensors`), "w");
+ * const x = await readSafetensors(`${dir}/inputs.safetensors`);
+ * const r = fusionProjectorRef(w, x.get("hv")!.data, x.get("z3d")!.data, 2, 6);
+ * if (r.sequence.length !== 40 * 128 || r.fused.length !== 2 * 49 * 96) throw new Error();
  * ```
  */
 export function fusionProjectorRef(

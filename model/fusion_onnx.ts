@@ -30,7 +30,13 @@ export interface FusionOnnxOptions {
   poolFirst?: boolean;
 }
 
-/** `P x G*G` bilinear weights (align_corners false) of the `G -> P` grid resize. */
+/** `P x G*G` bilinear weights (align_corners false) of the `G -> P` grid resize. *
+ * @example
+ * ```ts
+ * const m = poolMatrix(2, 1); // 2x2 -> 1x1: the mean
+ * if (m.join() !== "0.25,0.25,0.25,0.25") throw new Error();
+ * ```
+ */
 export function poolMatrix(g: number, p: number): Float32Array {
   const axis = (o: number): [number, number, number] => {
     const s = Math.max((o + 0.5) * (g / p) - 0.5, 0);
@@ -58,8 +64,13 @@ export function poolMatrix(g: number, p: number): Float32Array {
  * pooling comes first.
  *
  * @example
- * ```ts ignore
- * const bytes = fusionProjectorOnnx(weights, { tokens: 729, spatialTokens: 730 });
+ * ```ts
+ * import { fusionProjectorWeights } from "./fusion.ts";
+ * import { readSafetensors } from "./safetensors.ts";
+ * const file = "tests/fixtures/fusion-tiny/weights.safetensors";
+ * const w = fusionProjectorWeights(await readSafetensors(file), file);
+ * const bytes = fusionProjectorOnnx(w, { tokens: 49, spatialTokens: 50, heads: 6 });
+ * if (bytes.length < 4 * 60000) throw new Error("the weights are in the model");
  * ```
  */
 export function fusionProjectorOnnx(

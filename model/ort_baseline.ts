@@ -18,8 +18,16 @@ export class OrtModel {
    * Loads `model` (ONNX bytes) on the wasm backend.
    *
    * @example
-   * ```ts ignore
-   * const m = await OrtModel.create(bytes);
+   * ```ts
+   * import { OnnxGraph } from "./onnx.ts";
+   * const g = new OnnxGraph("double");
+   * g.input("x", [1]);
+   * g.node("Add", ["x", "x"], ["y"]);
+   * g.output("y", [1]);
+   * const m = await OrtModel.create(g.model(), 1);
+   * const { y } = await m.run({ x: [new Float32Array([2]), [1]] });
+   * if (y[0] !== 4) throw new Error();
+   * await m.release();
    * ```
    */
   static async create(model: Uint8Array, threads = ORT_THREADS): Promise<OrtModel> {

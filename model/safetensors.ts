@@ -91,8 +91,9 @@ export function parseSafetensors(bytes: Uint8Array, file: string): Map<string, H
  * Reads a safetensors file.
  *
  * @example
- * ```ts ignore
- * const tensors = await readSafetensors("weights.safetensors");
+ * ```ts
+ * const t = await readSafetensors("tests/fixtures/fusion-tiny/inputs.safetensors");
+ * if (t.get("hv")!.shape.join() !== "2,49,96") throw new Error();
  * ```
  */
 export async function readSafetensors(path: string): Promise<Map<string, HostTensor>> {
