@@ -251,3 +251,39 @@ export {
   sampleDistance,
   vsibenchSample,
 } from "./geometry/box_distance.ts";
+
+// WebGPU kernels (one WGSL kernel per file, each with a float64 reference).
+export {
+  acquireGpu,
+  Batch,
+  type DType,
+  Gpu,
+  type GpuOptions,
+  type GpuTensor,
+  GpuUnavailableError,
+  KernelError,
+} from "./kernels/device.ts";
+export { layerNorm, layerNormRef } from "./kernels/layer_norm.ts";
+export { linear, type LinearOptions, linearRef } from "./kernels/linear.ts";
+export { attention, attentionRef } from "./kernels/attention.ts";
+export { residualAdd, residualAddRef } from "./kernels/residual.ts";
+export { poolNewline, poolNewlineRef } from "./kernels/pool.ts";
+export { erf, gelu } from "./kernels/gelu.ts";
+export { nmse } from "./kernels/nmse.ts";
+
+// Model: safetensors weights, the fusion block and projector, their ONNX form.
+export { type HostTensor, parseSafetensors, readSafetensors } from "./model/safetensors.ts";
+export {
+  foldLinear,
+  type FusionOptions,
+  type FusionOutput,
+  FusionProjector,
+  fusionProjectorRef,
+  type FusionProjectorWeights,
+  fusionProjectorWeights,
+  type FusionResults,
+  type LinearWeights,
+  type NormWeights,
+} from "./model/fusion.ts";
+export { OnnxGraph } from "./model/onnx.ts";
+export { type FusionOnnxOptions, fusionProjectorOnnx } from "./model/fusion_onnx.ts";
