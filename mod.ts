@@ -80,15 +80,15 @@ export {
   type TriangleMesh as NavMeshInput,
 } from "./geometry/navmesh/mod.ts";
 export {
-  LetterBalancer,
   objectsFromLabelledMesh,
   objectsFromMetadata,
   ROUTE_QUESTION_TYPE,
+  ROUTE_TASK,
   routeCandidates,
+  routeDraft,
   type RouteObject,
+  routePlanning,
   type RouteQuestion,
-  type RouteRecord,
-  routeRecords,
 } from "./qa/route_planning.ts";
 export { type MapRoute, routeMapSvg } from "./qa/route_map.ts";
 
@@ -123,8 +123,9 @@ export { listScenes, type MetaRunOptions, type MetaRunSummary, runMeta } from ".
 export { categoryOf, DEFAULT_LABELS, type LabelMap, parseLabelMap } from "./scene/labels.ts";
 export type { RawFrame, RawScene } from "./scene/raw.ts";
 export { readScannetScene } from "./scene/scannet.ts";
-export { readScannetppScene } from "./scene/scannetpp.ts";
-export { readArkitScene } from "./scene/arkitscenes.ts";
+export { readScannetppMesh, readScannetppScene } from "./scene/scannetpp.ts";
+export { readArkitMesh, readArkitScene } from "./scene/arkitscenes.ts";
+export { type RawMesh, readSceneMesh, sceneFolder, type SceneRef } from "./scene/mesh_source.ts";
 export { SensReader } from "./scene/sens.ts";
 export { convexHull3 } from "./geometry/hull.ts";
 export { minimalObb, type Obb, obbCorners } from "./geometry/obb.ts";
@@ -221,7 +222,10 @@ export {
   generateQuestions,
   type GenerateResult,
   generateSceneDrafts,
+  meshLoader,
+  type RunOptions,
   selectTasks,
+  taskRng,
   TASKS,
 } from "./qa/generate.ts";
 export {

@@ -1,11 +1,17 @@
 /**
- * `vlm3r demo`: the main job on an embedded synthetic scene. It generates one scene, extracts
- * its scene and frame metadata, and summarises both; later stages join as they land.
+ * `vlm3r demo`: the main job on an embedded synthetic scene, each stage summarised: synth (one
+ * scene), meta (its scene and frame metadata), gen (questions of every type, route planning
+ * on the scan's mesh), route (its navmesh, route questions and a map), eval (an oracle and the
+ * chance baselines scored on the questions, with reports).
  *
  * @module
  */
 
 import { join } from "node:path";
+import { answerKind, VSI_BENCH, VSTI_BENCH } from "../eval/benchmarks.ts";
+import { evalDemo } from "./eval.ts";
+import { genDemo } from "./gen.ts";
+import { routeDemo } from "./route.ts";
 import { createFramePool, synthScene, writeSynthScene } from "../scene/synth/mod.ts";
 import { walkedPath } from "../scene/synth/walk.ts";
 import { DEFAULT_LABELS } from "../scene/labels.ts";
@@ -17,30 +23,37 @@ import type { Command, Context } from "./_command.ts";
 export const demo: Command = {
   name: "demo",
   summary: "run the pipeline on a synthetic scene and print what it made",
-  usage: "vlm3r demo [--out DIR] [--seed S] [--frames F]",
+  usage: "vlm3r demo [--out DIR] [--seed S] [--frames F] [--width W] [--height H]",
   examples: ["vlm3r demo --out demo-out"],
   options: {
     out: { type: "string", value: "DIR", description: "output folder", default: "demo-out" },
-    seed: { type: "string", value: "S", description: "seed of the scene", default: "2025" },
+    // An L-shaped living room whose 30 s walk gives questions of every type.
+    seed: { type: "string", value: "S", description: "seed of the scene", default: "2029" },
     frames: {
       type: "string",
       value: "F",
       description: "frames of the camera walk",
       default: "120",
     },
+    fps: { type: "string", value: "R", description: "frame rate of the walk", default: "4" },
+    width: { type: "string", value: "W", description: "frame width", default: "640" },
+    height: { type: "string", value: "H", description: "frame height", default: "480" },
   },
   run: runDemo,
 };
 
 async function runDemo(ctx: Context): Promise<number> {
   const out = ctx.string("out") ?? "demo-out";
-  const seed = ctx.string("seed") ?? "2025";
+  const seed = ctx.string("seed") ?? "2029";
   const frames = ctx.int("frames", 120, { min: 2, max: 100000 });
+  const fps = ctx.int("fps", 4, { min: 1, max: 240 });
+  const width = ctx.int("width", 640, { min: 16, max: 8192 });
+  const height = ctx.int("height", 480, { min: 16, max: 8192 });
   await Deno.mkdir(out, { recursive: true });
 
   ctx.out(`1. synth: one procedural ScanNet-format scene (seed ${seed}, ${frames} frames)`);
   const t0 = performance.now();
-  const scene = synthScene(seed, 0, { frames });
+  const scene = synthScene(seed, 0, { frames, fps, width, height });
   const bar = ctx.progress("synth", frames, "frames");
   const pool = createFramePool(navigator.hardwareConcurrency);
   let report;
@@ -152,6 +165,50 @@ async function runDemo(ctx: Context): Promise<number> {
       ((performance.now() - t1) / 1000).toFixed(1)
     } s`,
   );
+
+  ctx.out("3. gen: questions of every VSI-Bench and VSTI-Bench type, route planning on the mesh");
+  const t2 = performance.now();
+  const questions = join(out, "questions.jsonl");
+  const [genSummary, ...examples] = await genDemo([paths.scenes, paths.frames], questions, {
+    seed,
+    examples: 1,
+    scenesRoot: out,
+  });
+  ctx.out(`   ${genSummary} in ${((performance.now() - t2) / 1000).toFixed(1)} s`);
+  for (const line of examples) ctx.out(line);
+
+  ctx.out("4. route: the scan's navmesh, gen's route questions drawn on a map");
+  const t3 = performance.now();
+  // The metadata's boxes and gen's seed: the same questions as the route_planning ones above.
+  const [routeSummary, firstRoute] = await routeDemo(report.dir, out, {
+    seed,
+    meta: paths.scenes,
+  });
+  ctx.out(
+    `   ${routeSummary.replace(/^route: /, "")} in ${
+      ((performance.now() - t3) / 1000).toFixed(1)
+    } s`,
+  );
+  if (firstRoute) ctx.out(`   e.g.${firstRoute.slice(2)}`);
+
+  ctx.out("5. eval: an oracle and the chance baselines scored on the questions");
+  for (const bench of ["vsi", "vsti"] as const) {
+    const { summary } = await evalDemo(questions, join(out, `eval-${bench}`), bench);
+    for (const line of summary) ctx.out(`   ${line}`);
+  }
+  const records = (await Deno.readTextFile(questions)).trimEnd().split("\n")
+    .map((l) => JSON.parse(l) as { question_type: string });
+  const neither = records.filter((r) =>
+    !answerKind(VSI_BENCH, r.question_type) && !answerKind(VSTI_BENCH, r.question_type)
+  );
+  if (neither.length > 0) {
+    ctx.out(
+      `   ${neither.length} questions of training-only types ` +
+        `(${
+          [...new Set(neither.map((r) => r.question_type))].join(", ")
+        }) are in neither benchmark`,
+    );
+  }
   return 0;
 }
 

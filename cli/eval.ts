@@ -8,6 +8,7 @@
 import { basename, join } from "node:path";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { frequencyPredictions, oraclePredictions } from "../eval/baselines.ts";
+import { answerKind, BENCHMARKS, type BenchName } from "../eval/benchmarks.ts";
 import { evaluate, type ModelAnswers, type Subset } from "../eval/evaluate.ts";
 import { readPredictions, readQuestions } from "../eval/records.ts";
 import { type EvalReport, tableRows, writeReport } from "../eval/report.ts";
@@ -172,7 +173,9 @@ export interface EvalDemoResult {
 /**
  * The demo's scoring step: answers `questionsPath` with the oracle (every answer right) and the
  * chance (frequency) baseline, writes their predictions to `outDir/predictions/`, scores them
- * with the chance (random) row, and writes the reports into `outDir`.
+ * with the chance (random) row, and writes the reports into `outDir`. With `bench`, only that
+ * benchmark's questions are scored (a file of both kinds, such as `gen --tasks all` writes,
+ * is scored once per benchmark); else the benchmark is detected.
  *
  * @example
  * ```ts
@@ -186,9 +189,17 @@ export interface EvalDemoResult {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function evalDemo(questionsPath: string, outDir: string): Promise<EvalDemoResult> {
-  const set = await readQuestions(questionsPath);
-  const probe = evaluate(set, []);
+export async function evalDemo(
+  questionsPath: string,
+  outDir: string,
+  bench?: BenchName,
+): Promise<EvalDemoResult> {
+  let set = await readQuestions(questionsPath);
+  if (bench) {
+    const b = BENCHMARKS[bench];
+    set = { ...set, questions: set.questions.filter((q) => answerKind(b, q.questionType)) };
+  }
+  const probe = evaluate(set, [], { bench });
   const prepared = prepareQuestions(probe.bench, set.questions, set.file);
   const answers: [string, Map<string, string>][] = [
     ["oracle", oraclePredictions(prepared)],

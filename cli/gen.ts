@@ -20,6 +20,8 @@ export const gen: Command = {
   examples: [
     "vlm3r gen --tasks vsi --meta processed/metadata/val --out vsi_val.jsonl --stats",
     "vlm3r gen --tasks vsi --meta vsibench_meta_info --out vsi.jsonl",
+    "vlm3r gen --tasks route_planning --meta processed/metadata/val --scenes-root ScanNet " +
+    "--out routes.jsonl",
     "vlm3r gen --tasks camera_displacement,object_rel_distance --cap camera_displacement=10 " +
     "--meta processed/metadata/train --out train.json --format json --na-options",
   ],
@@ -32,6 +34,12 @@ export const gen: Command = {
         "meta info (<dataset>_meta_info_val.json); the format is detected",
     },
     out: { type: "string", value: "FILE", description: "output file" },
+    "scenes-root": {
+      type: "string",
+      value: "RAW",
+      description: "raw dataset folder (as given to vlm3r meta --root) whose scene meshes " +
+        "route_planning navigates; without it route_planning is skipped",
+    },
     tasks: {
       type: "string",
       value: "LIST",
@@ -141,29 +149,37 @@ async function runGen(ctx: Context): Promise<number> {
       loaded.scenes,
       tasks,
       { seed, distance, caps, naOptions: ctx.flag("na-options") },
-      { workers, onScene: (d) => bar.set(d) },
+      { workers, onScene: (d) => bar.set(d), scenesRoot: ctx.string("scenes-root") },
     );
   } finally {
     bar.done();
   }
-  const { records, skipped } = result;
+  const { records, skipped, failures } = result;
   // One line per reason and scene count: "skipped in 288 scenes without frame metadata: ...".
   const groups = new Map<string, string[]>();
   for (const [task, s] of skipped) {
-    for (const [reason, n] of [["frame metadata", s.frames], ["a mesh", s.mesh]] as const) {
+    for (
+      const [reason, n] of [["frame metadata", s.frames], [
+        "a mesh (--scenes-root)",
+        s.mesh,
+      ]] as const
+    ) {
       if (!n) continue;
       const key = `skipped in ${n} scene${n === 1 ? "" : "s"} without ${reason}`;
       groups.set(key, [...(groups.get(key) ?? []), task]);
     }
   }
   for (const [key, names] of groups) ctx.err(`${key}: ${names.join(", ")}`);
+  for (const f of failures) ctx.err(`skipped ${f}`);
   await writeFileAtomic(out, serialise(records, format));
   const secs = (performance.now() - t0) / 1000;
   const types = new Set(records.map((r) => r.question_type)).size;
   const badScenes = loaded.problems.filter((p) => p.endsWith("scene skipped")).length;
   ctx.out(
     `${records.length} questions of ${types} types from ${loaded.scenes.length} scenes ` +
-      `in ${secs.toFixed(1)} s -> ${out}` + (badScenes ? ` (${badScenes} bad scenes skipped)` : ""),
+      `in ${secs.toFixed(1)} s -> ${out}` +
+      (badScenes ? ` (${badScenes} bad scenes skipped)` : "") +
+      (failures.length ? ` (${failures.length} unusable meshes)` : ""),
   );
   if (ctx.flag("stats")) {
     const stats = questionStats(records, TASKS.map((t) => t.questionType));
@@ -180,12 +196,15 @@ export interface GenDemoOptions {
   examples?: number;
   /** Closest-point distance mode (default vsibench). */
   distance?: DistanceMode;
+  /** The raw scenes' root, for route planning (default: none, no route questions). */
+  scenesRoot?: string;
 }
 
 /**
  * The demo's question step (synth -> meta -> gen): questions of every type from the metadata
  * in `meta` (a `vlm3r meta` output folder or files), written as JSON lines to `out`, and the
- * lines to print: a summary, then a few example questions per type with their answers.
+ * lines to print: a summary, then per type its count and a few example questions with their
+ * answers (the first on the type's line). With `scenesRoot`, route planning too.
  *
  * @example
  * ```ts
@@ -204,25 +223,29 @@ export async function genDemo(
   options: GenDemoOptions = {},
 ): Promise<string[]> {
   const loaded = await loadMetadata(Array.isArray(meta) ? meta : [meta]);
-  const { records } = await generateQuestions(loaded.scenes, TASKS, {
+  const { records, failures } = await generateQuestions(loaded.scenes, TASKS, {
     seed: options.seed ?? "0",
     distance: options.distance ?? "vsibench",
     caps: {},
     naOptions: false,
-  });
+  }, { scenesRoot: options.scenesRoot });
+  if (failures.length > 0) throw new Error(failures[0]);
   await writeFileAtomic(out, serialise(records, "jsonl"));
   const types = [...new Set(records.map((r) => r.question_type))];
   const lines = [`${records.length} questions of ${types.length} types -> ${out}`];
   const clip = (s: string, n: number) => (s.length > n ? s.slice(0, n - 3) + "..." : s);
   for (const t of types) {
     const of = records.filter((r) => r.question_type === t);
-    lines.push(`   ${t} (${of.length})`);
-    for (const r of of.slice(0, options.examples ?? 2)) {
+    of.slice(0, Math.max(1, options.examples ?? 2)).forEach((r, i) => {
       const answer = r.mc_answer
         ? (r.options as string[])["ABCDEF".indexOf(r.mc_answer)]
         : String(r.ground_truth);
-      lines.push(`     ${clip(r.question.replaceAll("\n", " "), 150)} -> ${answer}`);
-    }
+      // Route questions carry a long note on the blanks; the actions are what to show.
+      const text = r.question.replaceAll("\n", " ").replace(/ \(Note: [^)]*\)/, "");
+      lines.push(
+        (i === 0 ? `   ${t} (${of.length}): ` : `     `) + `${clip(text, 150)} -> ${answer}`,
+      );
+    });
   }
   return lines;
 }

@@ -1,27 +1,32 @@
 /**
  * `vlm3r route`: builds a scene's navmesh, finds routes, asks route-planning questions and
- * draws a top-down map.
+ * draws a top-down map. Questions are `gen`'s: the same stream, cap, letters, ids and record
+ * layout, so with the same metadata (`--meta`) and seed they are the records
+ * `gen --tasks route_planning` writes for the scene.
  *
  * @module
  */
 
 import { join } from "node:path";
 import { buildNavMesh, type NavMesh, type NavPath } from "../geometry/navmesh/mod.ts";
-import { Rng } from "../geometry/rng.ts";
 import type { Vec3 } from "../geometry/vec.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic.ts";
 import { DataError } from "../io/errors.ts";
+import { buildRecords, taskRng } from "../qa/generate.ts";
 import { type MapRoute, routeMapSvg } from "../qa/route_map.ts";
 import {
-  LetterBalancer,
   objectsFromLabelledMesh,
   objectsFromMetadata,
+  ROUTE_ATTEMPTS,
+  ROUTE_TASK,
   routeCandidates,
+  routeDraft,
   type RouteObject,
   type RouteQuestion,
-  routeRecords,
 } from "../qa/route_planning.ts";
-import type { SceneMetaFile } from "../scene/metadata.ts";
+import { sampleInOrder } from "../qa/sample.ts";
+import type { QaRecord } from "../qa/types.ts";
+import type { SceneMeta, SceneMetaFile } from "../scene/metadata.ts";
 import { plyToMesh, readPly } from "../scene/ply.ts";
 import { readScannetMesh } from "../scene/scannet_mesh.ts";
 import { type Command, type Context, UsageError } from "./_command.ts";
@@ -55,13 +60,13 @@ export const route: Command = {
       type: "string",
       value: "N",
       description: "route-planning questions to ask (needs objects)",
-      default: "5 with --scene, else 0",
+      default: `${ROUTE_TASK.defaultCap} with --scene, else 0`,
     },
     attempts: {
       type: "string",
       value: "N",
       description: "start/goal pairs to try for questions",
-      default: "200",
+      default: String(ROUTE_ATTEMPTS),
     },
     seed: { type: "string", value: "S", description: "seed; same seed, same output", default: "0" },
     out: { type: "string", value: "FILE", description: "write the question records (JSON lines)" },
@@ -73,6 +78,9 @@ export const route: Command = {
 /** A scene ready for routes: its mesh, navmesh and anchor objects. */
 export interface RouteScene {
   name: string;
+  /** Dataset and video of its records: from `--meta`, else `scannet` and `<name>.mp4`. */
+  dataset: string;
+  videoPath: string;
   mesh: { positions: ArrayLike<number>; triangles: ArrayLike<number> };
   nav: NavMesh;
   objects: RouteObject[];
@@ -93,12 +101,18 @@ export async function loadRouteScene(
     mesh = scan;
     objects = objectsFromLabelledMesh(scan);
   }
-  if (source.meta) objects = await objectsFromMetaFile(source.meta, name);
+  let dataset = "scannet", videoPath = `${name}.mp4`;
+  if (source.meta) {
+    const entry = await sceneEntry(source.meta, name);
+    objects = objectsFromMetadata(entry.object_bboxes);
+    dataset = typeof entry.dataset === "string" ? entry.dataset : dataset;
+    videoPath = typeof entry.video_path === "string" ? entry.video_path : videoPath;
+  }
   const nav = buildNavMesh(mesh);
-  return { name, mesh, nav, objects };
+  return { name, dataset, videoPath, mesh, nav, objects };
 }
 
-async function objectsFromMetaFile(file: string, scene: string): Promise<RouteObject[]> {
+async function sceneEntry(file: string, scene: string): Promise<SceneMeta> {
   let json: SceneMetaFile;
   try {
     json = JSON.parse(new TextDecoder().decode(await readFile(file)));
@@ -110,7 +124,7 @@ async function objectsFromMetaFile(file: string, scene: string): Promise<RouteOb
   if (!entry || typeof entry.object_bboxes !== "object") {
     throw new DataError(file, scene, "an entry with object_bboxes for this scene");
   }
-  return objectsFromMetadata(entry.object_bboxes);
+  return entry;
 }
 
 async function readFile(file: string): Promise<Uint8Array> {
@@ -146,15 +160,36 @@ export function describePath(path: NavPath): string {
     : "no path (the points are on different islands or off the navmesh)";
 }
 
-/** Route questions for a loaded scene, lettered for one run. */
+/**
+ * Route questions for a loaded scene, drawn and capped as `gen` draws and caps them for this
+ * dataset, scene and seed.
+ */
 export function sceneQuestions(
   scene: RouteScene,
   seed: string,
   count: number,
-  attempts = 200,
+  attempts = ROUTE_ATTEMPTS,
 ): RouteQuestion[] {
-  const rng = new Rng(`vlm3r-route/${seed}`).child(scene.name);
-  return routeCandidates(scene.nav, scene.objects, rng, { attempts }).slice(0, count);
+  const rng = taskRng(seed, { dataset: scene.dataset, scene_name: scene.name }, ROUTE_TASK.name);
+  const candidates = routeCandidates(scene.nav, scene.objects, rng, { attempts });
+  return sampleInOrder(rng.child("cap"), candidates, count);
+}
+
+/** The records of a scene's questions, lettered and identified by `gen`'s driver. */
+export function sceneRecords(
+  scene: RouteScene,
+  questions: readonly RouteQuestion[],
+  seed: string,
+): QaRecord[] {
+  return buildRecords(
+    [{
+      dataset: scene.dataset,
+      scene: scene.name,
+      video_path: scene.videoPath,
+      drafts: questions.map((q) => routeDraft(q)),
+    }],
+    { seed, distance: "exact", caps: {}, naOptions: false },
+  );
 }
 
 async function runRoute(ctx: Context): Promise<number> {
@@ -166,8 +201,11 @@ async function runRoute(ctx: Context): Promise<number> {
   if (meta && !sceneDir) throw new UsageError("--meta needs --scene (object boxes are per scene)");
   const from = parsePoint(ctx, "from"), to = parsePoint(ctx, "to");
   if (!from !== !to) throw new UsageError("give both --from and --to");
-  const count = ctx.int("questions", sceneDir ? 5 : 0, { min: 0, max: 100000 });
-  const attempts = ctx.int("attempts", 200, { min: 1, max: 1000000 });
+  const count = ctx.int("questions", sceneDir ? ROUTE_TASK.defaultCap : 0, {
+    min: 0,
+    max: 100000,
+  });
+  const attempts = ctx.int("attempts", ROUTE_ATTEMPTS, { min: 1, max: 1000000 });
   const seed = ctx.string("seed") ?? "0";
 
   const t0 = performance.now();
@@ -189,15 +227,10 @@ async function runRoute(ctx: Context): Promise<number> {
   const questions = count > 0 && scene.objects.length > 0
     ? sceneQuestions(scene, seed, count, attempts)
     : [];
-  const records = routeRecords(
-    questions,
-    { dataset: "scannet", scene_name: scene.name, video_path: `${scene.name}.mp4` },
-    new LetterBalancer(),
-    new Rng(`vlm3r-route-letters/${seed}`).child(scene.name),
-  );
+  const records = sceneRecords(scene, questions, seed);
   records.forEach((r, i) => {
     ctx.out(`\nQ${i + 1}. ${r.question}`);
-    ctx.out(`    ${r.options.join("   ")}   answer: ${r.mc_answer}`);
+    ctx.out(`    ${(r.options as string[]).join("   ")}   answer: ${r.mc_answer}`);
   });
   if (count > 0 && questions.length < count && scene.objects.length > 0) {
     ctx.err(`asked ${questions.length} of ${count} questions (the other pairs were rejected)`);
@@ -223,20 +256,30 @@ async function runRoute(ctx: Context): Promise<number> {
   return 0;
 }
 
+/** Options of {@link routeDemo}. */
+export interface RouteDemoOptions {
+  seed?: string;
+  /** Scene metadata whose boxes anchor the questions (default: the scan's labelled objects). */
+  meta?: string;
+  /** Questions to ask (default: `gen`'s per-scene cap). */
+  questions?: number;
+}
+
 /**
  * The demo's route step for a written scene folder: builds the navmesh, asks a few questions,
  * writes `route_map.svg` and `route_questions.jsonl` into `outDir`, and returns the lines to
- * print. For `vlm3r demo` to call after synth.
+ * print. For `vlm3r demo` to call after synth; with the demo's metadata and seed its questions
+ * are the route-planning questions of the demo's `gen` step.
  */
-export async function routeDemo(sceneDir: string, outDir: string, seed = "0"): Promise<string[]> {
-  const scene = await loadRouteScene({ scene: sceneDir });
-  const questions = sceneQuestions(scene, seed, 3);
-  const records = routeRecords(
-    questions,
-    { dataset: "scannet", scene_name: scene.name, video_path: `${scene.name}.mp4` },
-    new LetterBalancer(),
-    new Rng(`vlm3r-route-letters/${seed}`),
-  );
+export async function routeDemo(
+  sceneDir: string,
+  outDir: string,
+  options: RouteDemoOptions = {},
+): Promise<string[]> {
+  const seed = options.seed ?? "0";
+  const scene = await loadRouteScene({ scene: sceneDir, meta: options.meta });
+  const questions = sceneQuestions(scene, seed, options.questions ?? ROUTE_TASK.defaultCap);
+  const records = sceneRecords(scene, questions, seed);
   const svg = join(outDir, "route_map.svg"), jsonl = join(outDir, "route_questions.jsonl");
   await writeFileAtomic(
     svg,
@@ -253,7 +296,9 @@ export async function routeDemo(sceneDir: string, outDir: string, seed = "0"): P
     `route: navmesh ${scene.nav.polygonCount} polygons, ${scene.nav.area().toFixed(1)} m^2; ` +
     `${records.length} route-planning question(s) -> ${jsonl}; map -> ${svg}`,
     ...records.map((r) =>
-      `   ${r.question.replace(/ \(Note: [^)]*\)/, "")}  [${r.options.join(" | ")}] ${r.mc_answer}`
+      `   ${r.question.replace(/ \(Note: [^)]*\)/, "")}  [${
+        (r.options as string[]).join(" | ")
+      }] ${r.mc_answer}`
     ),
   ];
 }

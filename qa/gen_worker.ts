@@ -9,6 +9,7 @@ import { serveWorker } from "../io/pool.ts";
 import {
   type GenerateOptions,
   generateSceneDrafts,
+  meshLoader,
   type SceneDrafts,
   selectTasks,
 } from "./generate.ts";
@@ -19,18 +20,23 @@ import type { TaskSpec } from "./types.ts";
 export interface GenWorkerSetup {
   tasks: string[];
   options: GenerateOptions;
+  /** The raw datasets' root for mesh-reading families (`--scenes-root`). */
+  scenesRoot?: string;
 }
 
 let tasks: TaskSpec[] = [];
 let options: GenerateOptions | undefined;
+let scenesRoot: string | undefined;
 
 serveWorker<GenWorkerSetup, SceneInput, SceneDrafts>({
   setup(data) {
     tasks = selectTasks(data.tasks).tasks;
     options = data.options;
+    scenesRoot = data.scenesRoot;
   },
   async task(scene) {
     if (!options) throw new Error("gen worker used before setup");
-    return { result: await generateSceneDrafts(scene, tasks, options) };
+    const mesh = scenesRoot ? meshLoader(scenesRoot, scene.meta) : undefined;
+    return { result: await generateSceneDrafts(scene, tasks, options, { mesh }) };
   },
 });

@@ -8,11 +8,19 @@
  * order with one stream per task. Worker count, input order and the other selected tasks
  * change nothing.
  *
+ * Families that need meshes (route planning) read them from the raw scene folders under
+ * `RunOptions.scenesRoot` (`gen --scenes-root`); a scene whose mesh cannot be read or
+ * navigated loses those tasks, with a message, and keeps the others.
+ *
  * @module
  */
 
+import { NavMeshBuildError } from "../geometry/navmesh/mod.ts";
 import { Rng } from "../geometry/rng.ts";
+import { DataError } from "../io/errors.ts";
 import { WorkerPool } from "../io/pool.ts";
+import { readSceneMesh } from "../scene/mesh_source.ts";
+import type { SceneMeta } from "../scene/metadata.ts";
 import { absDistance } from "./abs_distance.ts";
 import { appearanceOrder } from "./appearance_order.ts";
 import { LetterBalancer } from "./balance.ts";
@@ -27,6 +35,7 @@ import { objectSize } from "./object_size.ts";
 import { relDirection } from "./rel_direction.ts";
 import { relDistance } from "./rel_distance.ts";
 import { roomSize } from "./room_size.ts";
+import { routePlanning } from "./route_planning.ts";
 import { sampleInOrder } from "./sample.ts";
 import { fillTemplate } from "./templates.ts";
 import type {
@@ -70,6 +79,7 @@ export const FAMILIES: readonly TaskFamily[] = [
   relDistance,
   relDirection,
   appearanceOrder,
+  routePlanning,
   cameraDisplacement,
   cameraObjectDistance,
   cameraMovement,
@@ -137,13 +147,48 @@ export interface SceneDrafts {
   dataset: string;
   scene: string;
   drafts: QaDraft[];
-  /** Tasks skipped for want of frame metadata or meshes. */
-  skipped: { task: string; reason: "frames" | "mesh" }[];
+  /**
+   * Tasks skipped for want of frame metadata or meshes; with `error`, the mesh was there but
+   * could not be read or navigated (one line naming the file and what was expected).
+   */
+  skipped: { task: string; reason: "frames" | "mesh"; error?: string }[];
 }
 
 /** The root stream of a run. */
 function runRng(seed: string): Rng {
   return new Rng(`vlm3r-gen/${seed}`);
+}
+
+/**
+ * The stream a task draws from on one scene (before the driver's cap, `.child("cap")`), so
+ * that another command (`vlm3r route`) can ask the very questions `gen` asks.
+ *
+ * @example
+ * ```ts
+ * const a = taskRng("0", { dataset: "scannet", scene_name: "s" }, "route_planning").next();
+ * if (a !== taskRng("0", { dataset: "scannet", scene_name: "s" }, "route_planning").next()) throw new Error();
+ * ```
+ */
+export function taskRng(
+  seed: string,
+  scene: { dataset: string; scene_name: string },
+  task: string,
+): Rng {
+  return runRng(seed).child(`${scene.dataset}/${scene.scene_name}`).child(task);
+}
+
+/**
+ * A scene's mesh loader for the families that need one: the mesh under the raw root `root`
+ * (`gen --scenes-root`), read on first use and kept for the scene's other tasks.
+ *
+ * @example
+ * ```ts ignore
+ * const mesh = await meshLoader("data/scannet", scene.meta)();
+ * ```
+ */
+export function meshLoader(root: string, meta: SceneMeta): () => Promise<unknown> {
+  let mesh: Promise<unknown> | undefined;
+  return () => (mesh ??= readSceneMesh(root, meta));
 }
 
 /**
@@ -176,7 +221,6 @@ export async function generateSceneDrafts(
     caps,
     mesh: extra.mesh,
   };
-  const rng = runRng(options.seed).child(`${meta.dataset}/${meta.scene_name}`);
   const out: SceneDrafts = {
     dataset: meta.dataset,
     scene: meta.scene_name,
@@ -193,9 +237,18 @@ export async function generateSceneDrafts(
       out.skipped.push({ task: task.name, reason: "mesh" });
       continue;
     }
-    const taskRng = rng.child(task.name);
-    const drafts = await family.generate(ctx, task, taskRng);
-    out.drafts.push(...sampleInOrder(taskRng.child("cap"), drafts, caps[task.name]));
+    const rng = taskRng(options.seed, meta, task.name);
+    let drafts: QaDraft[];
+    try {
+      drafts = await family.generate(ctx, task, rng);
+    } catch (e) {
+      // A mesh that is missing, corrupt or has nothing walkable costs this scene the task only.
+      const bad = e instanceof DataError || e instanceof NavMeshBuildError;
+      if (!family.needs.mesh || !bad) throw e;
+      out.skipped.push({ task: task.name, reason: "mesh", error: e.message });
+      continue;
+    }
+    out.drafts.push(...sampleInOrder(rng.child("cap"), drafts, caps[task.name]));
   }
   return out;
 }
@@ -268,10 +321,12 @@ export function buildRecords(
           ? lettered.options as number[]
           : lettered.options.map((o, i) => `${"ABCDEF"[i]}. ${o}`);
       }
+      // The template too: a family that writes its text itself (route planning) has no fields.
       const content = JSON.stringify([
         s.dataset,
         s.scene,
         d.task,
+        d.template,
         d.fields,
         d.answer,
         [...(d.options ?? [])].map(String).sort(),
@@ -306,6 +361,11 @@ export interface RunOptions {
   workers?: number;
   /** Called after each scene, with the number done. */
   onScene?: (done: number) => void;
+  /**
+   * The raw datasets' root folder, for families that need meshes (`gen --scenes-root`):
+   * absent, those tasks are skipped. A path, not a loader, so that workers can use it.
+   */
+  scenesRoot?: string;
 }
 
 /** What a run produced. */
@@ -313,6 +373,8 @@ export interface GenerateResult {
   records: QaRecord[];
   /** Per task: scenes where it could not run, by reason. */
   skipped: Map<string, { frames: number; mesh: number }>;
+  /** One line per scene and task whose mesh could not be read or navigated. */
+  failures: string[];
 }
 
 /**
@@ -341,12 +403,13 @@ export async function generateQuestions(
   let done = 0;
   if (workers === 1) {
     for (let i = 0; i < scenes.length; i++) {
-      results[i] = await generateSceneDrafts(scenes[i], tasks, options);
+      const mesh = run.scenesRoot ? meshLoader(run.scenesRoot, scenes[i].meta) : undefined;
+      results[i] = await generateSceneDrafts(scenes[i], tasks, options, { mesh });
       run.onScene?.(++done);
     }
   } else {
     const pool = new WorkerPool<
-      { tasks: string[]; options: GenerateOptions },
+      { tasks: string[]; options: GenerateOptions; scenesRoot?: string },
       SceneInput,
       SceneDrafts
     >(
@@ -354,7 +417,7 @@ export async function generateQuestions(
       workers,
     );
     try {
-      await pool.setup({ tasks: tasks.map((t) => t.name), options });
+      await pool.setup({ tasks: tasks.map((t) => t.name), options, scenesRoot: run.scenesRoot });
       await Promise.all(scenes.map(async (s, i) => {
         results[i] = await pool.run(s);
         run.onScene?.(++done);
@@ -364,8 +427,13 @@ export async function generateQuestions(
     }
   }
   const skipped = new Map<string, { frames: number; mesh: number }>();
+  const failures: string[] = [];
   for (const r of results) {
     for (const s of r.skipped) {
+      if (s.error) {
+        failures.push(`${s.task} on ${r.dataset}/${r.scene}: ${s.error}`);
+        continue;
+      }
       const e = skipped.get(s.task) ?? { frames: 0, mesh: 0 };
       e[s.reason]++;
       skipped.set(s.task, e);
@@ -375,5 +443,5 @@ export async function generateQuestions(
     results.map((r, i) => ({ ...r, video_path: scenes[i].meta.video_path })),
     options,
   );
-  return { records, skipped };
+  return { records, skipped, failures };
 }

@@ -7,17 +7,19 @@
  * above 45 degrees) and for Turn Back on straight routes.
  *
  * {@link routeCandidates} is pure (navmesh + objects + Rng in, questions out);
- * {@link routeRecords} letters the options with global answer balancing and makes records.
+ * {@link routePlanning} is the `gen` task family around it (the scene's mesh in, drafts out),
+ * whose records the shared driver letters and writes like every other question type.
  *
  * @module
  */
 
-import { createHash } from "node:crypto";
-import type { NavMesh } from "../geometry/navmesh/mod.ts";
+import { buildNavMesh, type NavMesh, type TriangleMesh } from "../geometry/navmesh/mod.ts";
 import type { Rng } from "../geometry/rng.ts";
 import type { Vec3 } from "../geometry/vec.ts";
+import { DataError } from "../io/errors.ts";
 import type { ObjectBox } from "../scene/metadata.ts";
 import type { LabelledMesh } from "../scene/scannet_mesh.ts";
+import type { QaDraft, TaskFamily, TaskSpec } from "./types.ts";
 
 /** The question type, as in VSI-Bench. */
 export const ROUTE_QUESTION_TYPE = "route_planning";
@@ -501,79 +503,127 @@ function distinctAnchors(anchors: (RouteAnchor | undefined)[]): boolean {
   return ids.size === anchors.length;
 }
 
-/** A record in the VSI-Bench schema (data-reference §6.2). */
-export interface RouteRecord {
-  id: string;
-  dataset: string;
-  scene_name: string;
-  video_path: string;
-  question_type: typeof ROUTE_QUESTION_TYPE;
-  question: string;
-  options: string[];
-  ground_truth: string;
-  mc_answer: string;
+/**
+ * The question type as `gen` selects it. No reference cap exists: 5 per scene is vlm3r's
+ * choice (as many as `vlm3r route` asks by default).
+ */
+export const ROUTE_TASK: TaskSpec = {
+  name: ROUTE_QUESTION_TYPE,
+  questionType: ROUTE_QUESTION_TYPE,
+  suite: "vsi",
+  answer: "mca",
+  defaultCap: 5,
+};
+
+/** Start/goal pairs tried per scene by `gen` (vlm3r's choice; `vlm3r route --attempts`). */
+export const ROUTE_ATTEMPTS = 200;
+
+/** A point rounded to millimetres, for records. */
+function mm(p: Readonly<Vec3>): Vec3 {
+  return [
+    Math.round(p[0] * 1000) / 1000,
+    Math.round(p[1] * 1000) / 1000,
+    Math.round(p[2] * 1000) / 1000,
+  ];
 }
 
-const LETTERS = "ABCD";
+/**
+ * A question as a `gen` draft: the finished text (no template fields), its option texts and
+ * answer, and the route as record fields, so a record can be checked and drawn on its own:
+ * `anchors` (`role`, `category`, `instance_id`, `point`) and `legs` (the corner points of the
+ * simplified path), aligned metres rounded to millimetres.
+ *
+ * @example
+ * ```ts
+ * const q = { question: "Q?", options: ["Turn Left", "Turn Right", "Turn Back"], answer: "Turn Left",
+ *   template: 1 as const, actions: ["Turn Left" as const], path: [], turnDegrees: [90], length: 3,
+ *   legs: [[0, 0, 0], [1, 0, 0], [1, 2.0004, 0]] as [number, number, number][],
+ *   anchors: [{ role: "start" as const, point: [0, 0, 0] as [number, number, number],
+ *     object: { instanceId: 4, category: "sofa", distance: 0.2 } }] };
+ * const d = routeDraft(q);
+ * if (d.template !== "Q?" || (d.extra!.legs as number[][])[2][1] !== 2) throw new Error();
+ * ```
+ */
+export function routeDraft(q: RouteQuestion, task: string = ROUTE_TASK.name): QaDraft {
+  return {
+    task,
+    template: q.question,
+    fields: {},
+    answer: q.answer,
+    options: q.options,
+    extra: {
+      anchors: q.anchors.map((a) => ({
+        role: a.role,
+        category: a.object.category,
+        instance_id: a.object.instanceId,
+        point: mm(a.point),
+      })),
+      legs: q.legs.map(mm),
+    },
+  };
+}
 
 /**
- * Answer-letter balancing, global over a run (DECISIONS 12): the answer goes to a letter, among
- * the question's own, with the fewest uses so far (ties drawn from the rng), and the other
- * options are shuffled around it. A stand-in for `gen`'s shared balancer.
+ * The `route_planning` family of `gen`: the scene's navmesh built from its mesh
+ * (`scene.mesh()`, read by `gen --scenes-root` from the raw scene folder), anchors from the
+ * scene metadata's oriented boxes, {@link ROUTE_ATTEMPTS} seeded start/goal pairs.
+ *
+ * @example
+ * ```ts
+ * import { Rng } from "../geometry/rng.ts";
+ * import type { SceneContext } from "./types.ts";
+ * // An empty 6 x 4 m floor with no objects: nothing to anchor a route on, so no questions.
+ * const scene = { meta: { scene_name: "s", dataset: "scannet" as const, split: "val", video_path: "s.mp4",
+ *   room_size: 24, room_center: [3, 2, 0] as [number, number, number], object_counts: {}, object_bboxes: {} },
+ *   distances: {} as SceneContext["distances"], caps: { route_planning: 5 },
+ *   mesh: () => Promise.resolve({ positions: [0, 0, 0, 6, 0, 0, 6, 4, 0, 0, 4, 0], triangles: [0, 1, 2, 0, 2, 3] }) };
+ * if ((await routePlanning.generate(scene, ROUTE_TASK, new Rng(0))).length !== 0) throw new Error();
+ * ```
  */
-export class LetterBalancer {
-  readonly counts: number[] = [0, 0, 0, 0];
+export const routePlanning: TaskFamily = {
+  name: ROUTE_QUESTION_TYPE,
+  tasks: [ROUTE_TASK],
+  needs: { frames: false, mesh: true },
+  async generate(scene, task, rng) {
+    if (!scene.mesh) throw new Error("route_planning needs the scene's mesh");
+    const objects = objectsFromMetadata(scene.meta.object_bboxes);
+    // Without two unique categories no route can be described: skip the navmesh build.
+    if (uniqueObjects(objects).length < 2) return [];
+    const mesh = (await scene.mesh()) as TriangleMesh & { file?: string };
+    assertSameFrame(objects, mesh, mesh.file ?? scene.meta.scene_name);
+    const nav = buildNavMesh(mesh);
+    return routeCandidates(nav, objects, rng, { attempts: ROUTE_ATTEMPTS })
+      .map((q) => routeDraft(q, task.name));
+  },
+};
 
-  /** Orders `options` so `answer` lands on a balanced letter; returns them and the letter. */
-  place(
-    options: readonly string[],
-    answer: string,
-    rng: Rng,
-  ): { ordered: string[]; letter: string } {
-    const n = options.length;
-    const least = Math.min(...this.counts.slice(0, n));
-    const candidates = [...Array(n).keys()].filter((i) => this.counts[i] === least);
-    const target = rng.pick(candidates);
-    const others = rng.shuffle(options.filter((o) => o !== answer));
-    others.splice(target, 0, answer);
-    this.counts[target]++;
-    return { ordered: others, letter: LETTERS[target] };
+/** How far outside the mesh's bounds a box centre may lie and still count as inside (m). */
+const FRAME_MARGIN = 0.5;
+
+/**
+ * Boxes and mesh must share one frame: at least half of the box centres within the mesh's
+ * bounds (grown by {@link FRAME_MARGIN}). A box of the scan's objects always is; VSI-Bench's
+ * ScanNet meta info (mean-centred) against a raw aligned mesh is not, and routes anchored on
+ * it would name the wrong objects.
+ */
+function assertSameFrame(objects: readonly RouteObject[], mesh: TriangleMesh, file: string): void {
+  const lo = [Infinity, Infinity, Infinity], hi = [-Infinity, -Infinity, -Infinity];
+  const p = mesh.positions;
+  for (let i = 0; i < p.length; i++) {
+    lo[i % 3] = Math.min(lo[i % 3], p[i]);
+    hi[i % 3] = Math.max(hi[i % 3], p[i]);
   }
-}
-
-/**
- * Records for one scene's questions, in order, lettered with `balancer` (shared across scenes
- * for global balance). Ids are stable: a hash of dataset, scene, type and question content.
- */
-export function routeRecords(
-  questions: readonly RouteQuestion[],
-  scene: { dataset: string; scene_name: string; video_path: string },
-  balancer: LetterBalancer,
-  rng: Rng,
-): RouteRecord[] {
-  return questions.map((q, i) => {
-    const { ordered, letter } = balancer.place(q.options, q.answer, rng.child(i));
-    const id = createHash("sha256")
-      .update(
-        JSON.stringify([
-          scene.dataset,
-          scene.scene_name,
-          ROUTE_QUESTION_TYPE,
-          q.question,
-          q.answer,
-        ]),
-      )
-      .digest("hex").slice(0, 16);
-    return {
-      id,
-      dataset: scene.dataset,
-      scene_name: scene.scene_name,
-      video_path: scene.video_path,
-      question_type: ROUTE_QUESTION_TYPE,
-      question: q.question,
-      options: ordered.map((o, k) => `${LETTERS[k]}. ${o}`),
-      ground_truth: letter,
-      mc_answer: letter,
-    };
-  });
+  const inside =
+    objects.filter((o) =>
+      o.center.every((v, k) => v >= lo[k] - FRAME_MARGIN && v <= hi[k] + FRAME_MARGIN)
+    ).length;
+  if (2 * inside < objects.length) {
+    throw new DataError(
+      file,
+      "bounds",
+      "the scene metadata's boxes inside the mesh (one frame; VSI-Bench's ScanNet meta info " +
+        "is mean-centred: use vlm3r meta's metadata)",
+      `${inside} of ${objects.length} box centres`,
+    );
+  }
 }

@@ -154,6 +154,28 @@ export function parsePincam(text: string, file: string): Intrinsics {
 }
 
 /**
+ * The mesh of the ARKitScenes scan in `scanDir` (`<id>_3dod_mesh.ply`, z-up like its
+ * annotations). Used alone by `gen`'s route planning, which needs no frames.
+ *
+ * @example
+ * ```ts ignore
+ * const { positions, triangles } = await readArkitMesh("ARKitScenes/3dod/Validation/41069025");
+ * ```
+ */
+export async function readArkitMesh(
+  scanDir: string,
+): Promise<{ file: string; positions: Float64Array; triangles: Uint32Array }> {
+  const id = basename(scanDir.replace(/\/+$/, ""));
+  const meshFile = join(scanDir, `${id}_3dod_mesh.ply`);
+  const mesh = plyToMesh(readPly(await readFileOrFail(meshFile), meshFile), meshFile);
+  return {
+    file: meshFile,
+    positions: Float64Array.from(mesh.positions),
+    triangles: mesh.triangles,
+  };
+}
+
+/**
  * Opens the ARKitScenes scan in `scanDir` (named by its video id).
  *
  * @example
@@ -181,9 +203,8 @@ export async function readArkitScene(scanDir: string): Promise<RawScene> {
     });
   });
 
-  const meshFile = join(scanDir, `${id}_3dod_mesh.ply`);
-  const mesh = plyToMesh(readPly(await readFileOrFail(meshFile), meshFile), meshFile);
-  const positions = Float64Array.from(mesh.positions);
+  const mesh = await readArkitMesh(scanDir);
+  const positions = mesh.positions;
   const n = positions.length / 3;
   const vertexInstance = new Int32Array(n).fill(-1);
   const bySize = [...instances].sort((a, b) => volume(a) - volume(b) || a.id - b.id);

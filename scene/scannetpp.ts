@@ -46,6 +46,33 @@ export const SCANNETPP_WIDTH = 640;
 export const IPHONE_FPS = 60;
 
 /**
+ * The aligned, z-up mesh of the ScanNet++ scene in `sceneDir` (`data/<scene>`):
+ * `scans/mesh_aligned_0.05.ply`, else `scans/mesh_aligned_0.05_semantic.ply`. Used alone by
+ * `gen`'s route planning, which needs no iPhone data.
+ *
+ * @example
+ * ```ts ignore
+ * const { positions, triangles } = await readScannetppMesh("scannetpp/data/7b6477cb95");
+ * ```
+ */
+export async function readScannetppMesh(
+  sceneDir: string,
+): Promise<{ file: string; positions: Float64Array; triangles: Uint32Array }> {
+  const scans = join(sceneDir, "scans");
+  let meshFile = join(scans, "mesh_aligned_0.05.ply");
+  if (!(await exists(meshFile))) {
+    const semantic = join(scans, "mesh_aligned_0.05_semantic.ply");
+    if (await exists(semantic)) meshFile = semantic;
+  }
+  const mesh = plyToMesh(readPly(await readFileOrFail(meshFile), meshFile), meshFile);
+  return {
+    file: meshFile,
+    positions: Float64Array.from(mesh.positions),
+    triangles: mesh.triangles,
+  };
+}
+
+/**
  * Opens the ScanNet++ scene in `sceneDir` (`data/<scene>`).
  *
  * @example
@@ -56,14 +83,9 @@ export const IPHONE_FPS = 60;
 export async function readScannetppScene(sceneDir: string): Promise<RawScene> {
   const name = basename(sceneDir.replace(/\/+$/, ""));
   const scans = join(sceneDir, "scans");
-  let meshFile = join(scans, "mesh_aligned_0.05.ply");
-  if (!(await exists(meshFile))) {
-    const semantic = join(scans, "mesh_aligned_0.05_semantic.ply");
-    if (await exists(semantic)) meshFile = semantic;
-  }
-  const mesh = plyToMesh(readPly(await readFileOrFail(meshFile), meshFile), meshFile);
+  const mesh = await readScannetppMesh(sceneDir);
   const n = mesh.positions.length / 3;
-  const positions = Float64Array.from(mesh.positions);
+  const positions = mesh.positions;
 
   const segsFile = join(scans, "segments.json");
   const segIndices = ((await readJsonFile(segsFile)) as { segIndices?: unknown }).segIndices;

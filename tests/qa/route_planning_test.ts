@@ -4,12 +4,12 @@ import { join } from "node:path";
 import { buildNavMesh, type NavMesh } from "../../geometry/navmesh/mod.ts";
 import { Rng } from "../../geometry/rng.ts";
 import type { Vec3 } from "../../geometry/vec.ts";
+import { buildRecords } from "../../qa/generate.ts";
 import {
-  LetterBalancer,
   routeCandidates,
+  routeDraft,
   type RouteObject,
   type RouteQuestion,
-  routeRecords,
 } from "../../qa/route_planning.ts";
 import { readScannetMesh } from "../../scene/scannet_mesh.ts";
 import { synthScene, writeSynthScene } from "../../scene/synth/mod.ts";
@@ -187,35 +187,42 @@ Deno.test("route questions on written synth scenes: anchors are the nearest uniq
   }
 });
 
-Deno.test("route records: VSI-Bench options, balanced letters, stable ids, one seed one output", () => {
+Deno.test("route records through gen's driver: VSI-Bench options, balanced letters, stable ids, one seed one output", () => {
   const { nav, truth } = bendRoom();
   const make = () => {
     const qs = routeCandidates(nav, truth.map(routeObject), new Rng("records"), { attempts: 200 });
-    const balancer = new LetterBalancer();
-    const scene = { dataset: "scannet", scene_name: "bend", video_path: "bend.mp4" };
-    return { qs, records: routeRecords(qs, scene, balancer, new Rng("letters")), balancer };
+    const scene = { dataset: "scannet", scene: "bend", video_path: "bend.mp4" };
+    const drafts = qs.map((q) => routeDraft(q));
+    const options = { seed: "letters", distance: "exact" as const, caps: {}, naOptions: false };
+    return { qs, records: buildRecords([{ ...scene, drafts }], options) };
   };
-  const { qs, records, balancer } = make();
+  const { qs, records } = make();
   assertEquals(JSON.stringify(make().records), JSON.stringify(records));
   assert(records.length >= 10);
+  const used = new Map<number, number[]>();
   records.forEach((r, i) => {
     assertEquals(r.question_type, "route_planning");
+    assertEquals(r.question, qs[i].question);
+    const options = r.options as string[];
     assert(
-      r.options.every((o, k) =>
+      options.every((o, k) =>
         new RegExp(`^${"ABCD"[k]}\\. Turn (Left|Right|Back)(, Turn (Left|Right|Back))*$`).test(o)
       ),
-      r.options.join("|"),
+      options.join("|"),
     );
-    const chosen = r.options["ABCD".indexOf(r.mc_answer)].slice(3);
-    assertEquals(chosen, qs[i].answer, "the lettered answer follows the path");
-    assertEquals(r.ground_truth, r.mc_answer);
+    const at = "ABCD".indexOf(r.mc_answer!);
+    assertEquals(options[at].slice(3), qs[i].answer, "the lettered answer follows the path");
+    // gen's schema: ground_truth is the answer text, mc_answer its letter (eval scores mc_answer).
+    assertEquals(r.ground_truth, qs[i].answer);
+    const counts = used.get(options.length) ?? new Array(options.length).fill(0);
+    counts[at]++;
+    used.set(options.length, counts);
   });
+  // Ids come from the content: distinct questions never need a "-2" suffix.
   assertEquals(new Set(records.map((r) => r.id)).size, records.length);
-  // Global balance: three-option questions use A-C only, and letters stay within one of each other.
-  const used = balancer.counts;
-  const three = qs.every((q) => q.options.length === 3);
-  const span = Math.max(...used.slice(0, three ? 3 : 4)) -
-    Math.min(...used.slice(0, three ? 3 : 4));
-  assert(span <= 1 || !three, `letters ${used}`);
-  assert(Math.max(...used.slice(0, 3)) - Math.min(...used.slice(0, 3)) <= 2, `letters ${used}`);
+  assert(records.every((r) => /^scannet\/bend\/route_planning\/[0-9a-f]{16}$/.test(r.id)));
+  // Global balance per option count: letters stay within one of each other.
+  for (const [n, counts] of used) {
+    assert(Math.max(...counts) - Math.min(...counts) <= 1, `${n} options: letters ${counts}`);
+  }
 });
