@@ -296,7 +296,7 @@ export async function routeDemo(
     `route: navmesh ${scene.nav.polygonCount} polygons, ${scene.nav.area().toFixed(1)} m^2; ` +
     `${records.length} route-planning question(s) -> ${jsonl}; map -> ${svg}`,
     ...records.map((r) =>
-      `   ${r.question.replace(/ \(Note: [^)]*\)/, "")}  [${
+      `   ${r.question.replace(/ \(Note: [^)]*\)/, " (Note: ...)")}  [${
         (r.options as string[]).join(" | ")
       }] ${r.mc_answer}`
     ),
