@@ -19,6 +19,7 @@ import { createFramePool, synthScene, writeSynthScene } from "../scene/synth/mod
 import { DEFAULT_LABELS } from "../scene/labels.ts";
 import { extractScene, sceneMetadata } from "../scene/meta.ts";
 import { readScannetScene } from "../scene/scannet.ts";
+import { peakRssMb, runCli, time } from "./_util.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -59,11 +60,6 @@ interface Row {
   peakMb: number | null;
 }
 const rows: Row[] = [];
-const time = async <T>(fn: () => Promise<T> | T): Promise<[T, number]> => {
-  const t0 = performance.now();
-  const r = await fn();
-  return [r, (performance.now() - t0) / 1000];
-};
 const out = await Deno.makeTempDir({ prefix: "vlm3r-bench-meta-" });
 
 try {
@@ -80,44 +76,25 @@ try {
   stage("32 frames: copy colour/depth, 2D boxes from masks", tAll - tScene);
 
   // The whole command, in its own process, as users run it.
-  const cli = new URL("../cli/main.ts", import.meta.url).pathname;
   const list = join(out, "all_val.txt");
   const one = join(out, "one_val.txt");
   await Deno.writeTextFile(list, names.join("\n") + "\n");
   await Deno.writeTextFile(one, names[0] + "\n");
   for (const [file, n, workers] of [[one, 1, 1], [list, scenes, 1], [list, scenes, 2]] as const) {
-    let peak: number | undefined;
-    const [res, t] = await time(async () => {
-      const child = new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          cli,
-          "meta",
-          "--dataset",
-          "scannet",
-          "--root",
-          data,
-          "--out",
-          join(out, `w${workers}-${n}`),
-          "--scenes",
-          file,
-          "--workers",
-          String(workers),
-          "-q",
-        ],
-        stdout: "null",
-        stderr: "piped",
-      }).spawn();
-      // VmHWM only grows: the last reading before exit is the peak.
-      const poll = setInterval(() => (peak = peakRssMb(child.pid) ?? peak), 50);
-      try {
-        return await child.output();
-      } finally {
-        clearInterval(poll);
-      }
-    });
-    if (!res.success) throw new Error(new TextDecoder().decode(res.stderr));
+    const { seconds: t, peakMb: peak } = await runCli([
+      "meta",
+      "--dataset",
+      "scannet",
+      "--root",
+      data,
+      "--out",
+      join(out, `w${workers}-${n}`),
+      "--scenes",
+      file,
+      "--workers",
+      String(workers),
+      "-q",
+    ]);
     rows.push({
       stage: "vlm3r meta (whole command)",
       scenes: n,
@@ -160,14 +137,4 @@ try {
   }
 } finally {
   await Deno.remove(out, { recursive: true });
-}
-
-/** Peak resident memory (VmHWM) of a process, from /proc (needs -A); undefined off Linux. */
-function peakRssMb(pid: number): number | undefined {
-  try {
-    const m = Deno.readTextFileSync(`/proc/${pid}/status`).match(/VmHWM:\s+(\d+) kB/);
-    return m ? Math.round(Number(m[1]) / 1024) : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -15,6 +15,7 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { synthScene, writeSynthScene } from "../scene/synth/mod.ts";
 import { encodeMp4, hasSystemFfmpeg } from "../io/video.ts";
+import { peakRssMb, runCli, time } from "./_util.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -35,11 +36,6 @@ interface Row {
   fps: number | null;
 }
 const rows: Row[] = [];
-const time = async <T>(fn: () => Promise<T> | T): Promise<[T, number]> => {
-  const t0 = performance.now();
-  const r = await fn();
-  return [r, (performance.now() - t0) / 1000];
-};
 
 try {
   const [scene, tLayout] = await time(() => synthScene(values.seed!, 0, { frames }));
@@ -59,35 +55,16 @@ try {
     rows.push({ stage: `mp4 (${encoder})`, workers: null, seconds: t, fps: frames / t });
   }
   // The whole command, in its own process, as users run it.
-  const cli = new URL("../cli/main.ts", import.meta.url).pathname;
-  let cliPeakMb: number | undefined;
-  const [res, tCli] = await time(async () => {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        cli,
-        "synth",
-        "--out",
-        join(out, "cli"),
-        "--frames",
-        String(frames),
-        "--seed",
-        values.seed!,
-        "-q",
-      ],
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    // VmHWM only grows: the last reading before exit is the peak.
-    const poll = setInterval(() => (cliPeakMb = peakRssMb(child.pid) ?? cliPeakMb), 100);
-    try {
-      return await child.output();
-    } finally {
-      clearInterval(poll);
-    }
-  });
-  if (!res.success) throw new Error(new TextDecoder().decode(res.stderr));
+  const { seconds: tCli, peakMb: cliPeakMb } = await runCli([
+    "synth",
+    "--out",
+    join(out, "cli"),
+    "--frames",
+    String(frames),
+    "--seed",
+    values.seed!,
+    "-q",
+  ]);
   rows.push({
     stage: "vlm3r synth (whole command)",
     workers: cpus,
@@ -143,14 +120,4 @@ try {
   }
 } finally {
   await Deno.remove(out, { recursive: true });
-}
-
-/** Peak resident memory (VmHWM) of a process, from /proc (needs -A); undefined off Linux. */
-function peakRssMb(pid: number): number | undefined {
-  try {
-    const m = Deno.readTextFileSync(`/proc/${pid}/status`).match(/VmHWM:\s+(\d+) kB/);
-    return m ? Math.round(Number(m[1]) / 1024) : undefined;
-  } catch {
-    return undefined;
-  }
 }

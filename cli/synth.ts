@@ -5,7 +5,7 @@
  */
 
 import { createFramePool, synthScene, writeSynthScene } from "../scene/synth/mod.ts";
-import type { Command, Context } from "./_command.ts";
+import { type Command, type Context, UsageError } from "./_command.ts";
 
 /** The `synth` command. */
 export const synth: Command = {
@@ -62,7 +62,11 @@ async function runSynth(ctx: Context): Promise<number> {
   const workers = ctx.int("workers", navigator.hardwareConcurrency, { min: 1, max: 256 });
   const video = (ctx.string("video") ?? "auto") as "auto" | "ffmpeg" | "wasm" | "none";
   const seed = ctx.string("seed") ?? "0";
-  if (first + scenes > 10000) throw new Error("scene indices must stay below 10000 (sceneXXXX_00)");
+  if (first + scenes > 10000) {
+    throw new UsageError(
+      "--first + --scenes must stay within 10000 (scene names are sceneXXXX_00)",
+    );
+  }
 
   await Deno.mkdir(out, { recursive: true });
   const bar = ctx.progress("synth", scenes * frames, "frames");

@@ -1,21 +1,6 @@
 import { assert, assertEquals } from "../assert.ts";
 import { main } from "../../cli/main.ts";
-import type { Io } from "../../cli/_command.ts";
-
-function capture(tty = false): Io & { out: string; err: string } {
-  const io = {
-    out: "",
-    err: "",
-    stdout(s: string) {
-      io.out += s;
-    },
-    stderr(s: string) {
-      io.err += s;
-    },
-    stderrIsTerminal: tty,
-  };
-  return io;
-}
+import { capture } from "../_support.ts";
 
 Deno.test("help and version", async () => {
   let io = capture();

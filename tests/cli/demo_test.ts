@@ -2,28 +2,13 @@
 
 import { join } from "node:path";
 import { main } from "../../cli/main.ts";
-import type { Io } from "../../cli/_command.ts";
 import { answerKind, VSI_BENCH, VSTI_BENCH } from "../../eval/benchmarks.ts";
 import { readQuestions } from "../../eval/records.ts";
 import { TASKS } from "../../qa/generate.ts";
 import type { QaRecord } from "../../qa/types.ts";
 import { metadataPaths } from "../../scene/metadata.ts";
 import { assert, assertEquals } from "../assert.ts";
-
-function capture(): Io & { out: string; err: string } {
-  const io = {
-    out: "",
-    err: "",
-    stdout(s: string) {
-      io.out += s;
-    },
-    stderr(s: string) {
-      io.err += s;
-    },
-    stderrIsTerminal: false,
-  };
-  return io;
-}
+import { capture } from "../_support.ts";
 
 async function lines(file: string): Promise<QaRecord[]> {
   return (await Deno.readTextFile(file)).trimEnd().split("\n").map((l) => JSON.parse(l));

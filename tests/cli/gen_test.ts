@@ -1,25 +1,10 @@
 import { join } from "node:path";
 import { assert, assertEquals } from "../assert.ts";
 import { main } from "../../cli/main.ts";
-import type { Io } from "../../cli/_command.ts";
 import type { QaRecord } from "../../qa/types.ts";
+import { capture } from "../_support.ts";
 
 const FIXTURE = new URL("../fixtures/qa/vsibench_meta_info/", import.meta.url).pathname;
-
-function capture(tty = false): Io & { out: string; err: string } {
-  const io = {
-    out: "",
-    err: "",
-    stdout(s: string) {
-      io.out += s;
-    },
-    stderr(s: string) {
-      io.err += s;
-    },
-    stderrIsTerminal: tty,
-  };
-  return io;
-}
 
 Deno.test("vlm3r gen: JSON lines from VSI-Bench meta info, stats, frame tasks skipped", async () => {
   const dir = await Deno.makeTempDir();

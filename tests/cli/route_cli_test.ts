@@ -3,59 +3,16 @@
 import { join } from "node:path";
 import { main } from "../../cli/main.ts";
 import { routeDemo } from "../../cli/route.ts";
-import type { Io } from "../../cli/_command.ts";
 import { decodePng } from "../../io/image.ts";
 import { synthScene, writeSynthScene } from "../../scene/synth/mod.ts";
 import { writeMeshPly } from "../../scene/ply.ts";
 import { assert, assertEquals } from "../assert.ts";
 import { MeshBuilder } from "../geometry/_meshes.ts";
-
-function capture(): Io & { out: string; err: string } {
-  const io = {
-    out: "",
-    err: "",
-    stdout(s: string) {
-      io.out += s;
-    },
-    stderr(s: string) {
-      io.err += s;
-    },
-    stderrIsTerminal: false,
-  };
-  return io;
-}
+import { capture, renderSvg } from "../_support.ts";
 
 async function scan(dir: string): Promise<string> {
   const scene = synthScene("route-cli", 0, { frames: 1, width: 16, height: 16 });
   return (await writeSynthScene(scene, dir, { workers: 1, video: "none" })).dir;
-}
-
-/** Renders an SVG file to PNG with headless Chromium (installed by .ci/run). */
-async function renderSvg(svg: string, png: string): Promise<void> {
-  const size = (await Deno.readTextFile(svg)).match(/width="(\d+)" height="(\d+)"/)!;
-  const profile = await Deno.makeTempDir();
-  try {
-    const { code, stderr } = await new Deno.Command("chromium", {
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        `--user-data-dir=${profile}`,
-        `--screenshot=${png}`,
-        `--window-size=${size[1]},${size[2]}`,
-        `file://${svg}`,
-      ],
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    assertEquals(code, 0, new TextDecoder().decode(stderr));
-  } finally {
-    await Deno.remove(profile, { recursive: true });
-  }
 }
 
 Deno.test("vlm3r route: questions, records, navmesh JSON and a map Chromium can render", async () => {

@@ -4,11 +4,11 @@
 
 import { assert, assertEquals } from "../assert.ts";
 import { main } from "../../cli/main.ts";
-import type { Io } from "../../cli/_command.ts";
 import { chatComplete } from "../../io/chat.ts";
 import { extractFrames, uniformFrameIndices, videoFrameCount } from "../../io/frames.ts";
 import { decodeJpeg, encodeJpeg } from "../../io/image.ts";
 import { encodeMp4 } from "../../io/video.ts";
+import { capture } from "../_support.ts";
 
 const FRAMES = 40;
 const level = (i: number) => 20 + 5 * i; // frame i is a flat grey of this level
@@ -33,21 +33,6 @@ const meanOf = (jpeg: Uint8Array) => {
   for (let i = 0; i < img.data.length; i += img.channels) s += img.data[i];
   return s / (img.width * img.height);
 };
-
-function capture(): Io & { out: string; err: string } {
-  const io = {
-    out: "",
-    err: "",
-    stdout(s: string) {
-      io.out += s;
-    },
-    stderr(s: string) {
-      io.err += s;
-    },
-    stderrIsTerminal: false,
-  };
-  return io;
-}
 
 Deno.test("frames: count, numpy linspace sampling, and the decoded frames are the chosen ones", async () => {
   const dir = await Deno.makeTempDir();

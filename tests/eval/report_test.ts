@@ -3,7 +3,6 @@
 
 import { assert, assertAlmostEquals, assertEquals } from "../assert.ts";
 import { main } from "../../cli/main.ts";
-import type { Io } from "../../cli/_command.ts";
 import { evalDemo } from "../../cli/eval.ts";
 import { oraclePredictions } from "../../eval/baselines.ts";
 import { BASELINE_COLOR, SERIES_COLORS } from "../../eval/chart.ts";
@@ -12,6 +11,7 @@ import { readPredictions, readQuestions } from "../../eval/records.ts";
 import { type EvalReport, writeReport } from "../../eval/report.ts";
 import { prepareQuestions } from "../../eval/score.ts";
 import { decodePng } from "../../io/image.ts";
+import { capture, renderSvg } from "../_support.ts";
 
 const fixtures = new URL("../fixtures/eval/", import.meta.url).pathname;
 
@@ -27,21 +27,6 @@ async function goldenReport(bench: "vsi" | "vsti"): Promise<EvalReport> {
     name: "oracle",
     predictions: oracle,
   }]);
-}
-
-function capture(): Io & { out: string; err: string } {
-  const io = {
-    out: "",
-    err: "",
-    stdout(s: string) {
-      io.out += s;
-    },
-    stderr(s: string) {
-      io.err += s;
-    },
-    stderrIsTerminal: false,
-  };
-  return io;
 }
 
 Deno.test("report files: Table 1 layout with published rows, csv, json, per question", async () => {
@@ -133,35 +118,6 @@ Deno.test("VSTI report: Table 2 layout and lmms-eval overall", async () => {
   }
 });
 
-/** Renders an SVG file to PNG with headless Chromium. */
-async function renderSvg(svgPath: string, pngPath: string, width: number, height: number) {
-  const profile = await Deno.makeTempDir();
-  try {
-    const out = await new Deno.Command("chromium", {
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        `--user-data-dir=${profile}`,
-        "--hide-scrollbars",
-        "--force-device-scale-factor=1",
-        `--window-size=${width},${height}`,
-        `--screenshot=${pngPath}`,
-        `file://${svgPath}`,
-      ],
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    assert(out.success, new TextDecoder().decode(out.stderr));
-  } finally {
-    await Deno.remove(profile, { recursive: true });
-  }
-}
-
 Deno.test("scores.svg renders in Chromium with bars of each series at their heights", async () => {
   const r = await goldenReport("vsi");
   const dir = await Deno.makeTempDir();
@@ -170,7 +126,7 @@ Deno.test("scores.svg renders in Chromium with bars of each series at their heig
     const svg = await Deno.readTextFile(`${dir}/scores.svg`);
     const width = Number(/width="(\d+)"/.exec(svg)![1]),
       height = Number(/height="(\d+)"/.exec(svg)![1]);
-    await renderSvg(`${dir}/scores.svg`, `${dir}/scores.png`, width, height);
+    await renderSvg(`${dir}/scores.svg`, `${dir}/scores.png`, { width, height });
     const png = decodePng(await Deno.readFile(`${dir}/scores.png`));
     assertEquals([png.width, png.height], [width, height]);
     // Pixels of each series' colour below the legend (y > 80), per colour.

@@ -3,7 +3,6 @@
 
 import { join } from "node:path";
 import { main } from "../../cli/main.ts";
-import type { Io } from "../../cli/_command.ts";
 import type { Vec3 } from "../../geometry/vec.ts";
 import type { QaRecord } from "../../qa/types.ts";
 import { DEFAULT_LABELS } from "../../scene/labels.ts";
@@ -14,21 +13,7 @@ import { writeMeshPly } from "../../scene/ply.ts";
 import { synthScene, writeSynthScene } from "../../scene/synth/mod.ts";
 import { assert, assertEquals } from "../assert.ts";
 import { MeshBuilder } from "../geometry/_meshes.ts";
-
-function capture(): Io & { out: string; err: string } {
-  const io = {
-    out: "",
-    err: "",
-    stdout(s: string) {
-      io.out += s;
-    },
-    stderr(s: string) {
-      io.err += s;
-    },
-    stderrIsTerminal: false,
-  };
-  return io;
-}
+import { capture } from "../_support.ts";
 
 async function records(file: string): Promise<QaRecord[]> {
   const text = (await Deno.readTextFile(file)).trimEnd();
