@@ -131,6 +131,45 @@ function parseBox(file: string, field: string, v: unknown, fallbackId: number): 
 }
 
 /**
+ * Parses every scene of a metadata file keyed by scene name with `parse`, after checking that
+ * the entry is an object and resolving its dataset (from the entry, else the file name). A scene
+ * that fails becomes a problem and is skipped; other errors propagate.
+ */
+function eachScene<T>(
+  json: unknown,
+  file: string,
+  parse: (name: string, v: Record<string, unknown>, dataset: DatasetName) => T,
+): { scenes: T[]; problems: DataError[] } {
+  if (!isObject(json)) {
+    return {
+      scenes: [],
+      problems: [new DataError(file, "(top level)", "an object keyed by scene")],
+    };
+  }
+  const scenes: T[] = [];
+  const problems: DataError[] = [];
+  for (const [name, v] of Object.entries(json)) {
+    try {
+      if (!isObject(v)) throw new DataError(file, name, "a scene object", describe(v));
+      const dataset = datasetName(v.dataset) ?? datasetFromFileName(file);
+      if (!dataset) {
+        throw new DataError(
+          file,
+          `${name}.dataset`,
+          "scannet, scannetpp or arkitscenes",
+          describe(v.dataset),
+        );
+      }
+      scenes.push(parse(name, v, dataset));
+    } catch (e) {
+      if (!(e instanceof DataError)) throw e;
+      problems.push(e);
+    }
+  }
+  return { scenes, problems };
+}
+
+/**
  * Scene metadata in vlm3r's format, the reference pipeline's, or VSI-Bench's meta info.
  * Boxes without `instance_id` get sequential ids (category by category, from 0), flagged in
  * `syntheticIds`; the dataset comes from each scene's `dataset`, else from the file name.
@@ -154,92 +193,68 @@ export function parseSceneMetadata(
   json: unknown,
   file: string,
 ): { scenes: Omit<SceneInput, "frames">[]; problems: DataError[] } {
-  if (!isObject(json)) {
-    return {
-      scenes: [],
-      problems: [new DataError(file, "(top level)", "an object keyed by scene")],
-    };
-  }
-  const scenes: Omit<SceneInput, "frames">[] = [];
-  const problems: DataError[] = [];
-  for (const [name, v] of Object.entries(json)) {
-    try {
-      if (!isObject(v)) throw new DataError(file, name, "a scene object", describe(v));
-      const dataset = datasetName(v.dataset) ?? datasetFromFileName(file);
-      if (!dataset) {
+  return eachScene(json, file, (name, v, dataset) => {
+    if (!(typeof v.room_size === "number" && v.room_size >= 0)) {
+      throw new DataError(file, `${name}.room_size`, "a number >= 0", describe(v.room_size));
+    }
+    const counts = v.object_counts;
+    if (!isObject(counts)) {
+      throw new DataError(file, `${name}.object_counts`, "an object of counts", describe(counts));
+    }
+    for (const [c, n] of Object.entries(counts)) {
+      if (!(Number.isInteger(n) && (n as number) > 0)) {
         throw new DataError(
           file,
-          `${name}.dataset`,
-          "scannet, scannetpp or arkitscenes",
-          describe(v.dataset),
+          `${name}.object_counts.${c}`,
+          "a positive integer",
+          describe(n),
         );
       }
-      if (!(typeof v.room_size === "number" && v.room_size >= 0)) {
-        throw new DataError(file, `${name}.room_size`, "a number >= 0", describe(v.room_size));
-      }
-      const counts = v.object_counts;
-      if (!isObject(counts)) {
-        throw new DataError(file, `${name}.object_counts`, "an object of counts", describe(counts));
-      }
-      for (const [c, n] of Object.entries(counts)) {
-        if (!(Number.isInteger(n) && (n as number) > 0)) {
-          throw new DataError(
-            file,
-            `${name}.object_counts.${c}`,
-            "a positive integer",
-            describe(n),
-          );
-        }
-      }
-      const bboxKey = "object_bboxes" in v ? "object_bboxes" : "object_bbox";
-      const raw = v[bboxKey];
-      if (!isObject(raw)) {
-        throw new DataError(file, `${name}.${bboxKey}`, "an object of box lists", describe(raw));
-      }
-      const object_bboxes: Record<string, ObjectBox[]> = {};
-      let nextId = 0, syntheticIds = false;
-      for (const [c, list] of Object.entries(raw)) {
-        if (!Array.isArray(list)) {
-          throw new DataError(file, `${name}.${bboxKey}.${c}`, "a list of boxes", describe(list));
-        }
-        object_bboxes[c] = list.map((b, i) => {
-          if (isObject(b) && b.instance_id === undefined) syntheticIds = true;
-          return parseBox(file, `${name}.${bboxKey}.${c}[${i}]`, b, nextId++);
-        });
-      }
-      for (const c of Object.keys(counts)) {
-        if (!object_bboxes[c]?.length) {
-          throw new DataError(
-            file,
-            `${name}.${bboxKey}.${c}`,
-            "boxes for a counted category",
-            "none",
-          );
-        }
-      }
-      const center = v.room_center === undefined
-        ? [NaN, NaN, NaN]
-        : numbers(file, `${name}.room_center`, v.room_center, 3);
-      scenes.push({
-        meta: {
-          scene_name: typeof v.scene_name === "string" ? v.scene_name : name,
-          dataset,
-          split: typeof v.split === "string" ? v.split : "",
-          video_path: typeof v.video_path === "string" ? v.video_path : "",
-          room_size: v.room_size,
-          room_center: center as SceneMeta["room_center"],
-          object_counts: counts as Record<string, number>,
-          object_bboxes,
-        },
-        source: file,
-        syntheticIds,
-      });
-    } catch (e) {
-      if (!(e instanceof DataError)) throw e;
-      problems.push(e);
     }
-  }
-  return { scenes, problems };
+    const bboxKey = "object_bboxes" in v ? "object_bboxes" : "object_bbox";
+    const raw = v[bboxKey];
+    if (!isObject(raw)) {
+      throw new DataError(file, `${name}.${bboxKey}`, "an object of box lists", describe(raw));
+    }
+    const object_bboxes: Record<string, ObjectBox[]> = {};
+    let nextId = 0, syntheticIds = false;
+    for (const [c, list] of Object.entries(raw)) {
+      if (!Array.isArray(list)) {
+        throw new DataError(file, `${name}.${bboxKey}.${c}`, "a list of boxes", describe(list));
+      }
+      object_bboxes[c] = list.map((b, i) => {
+        if (isObject(b) && b.instance_id === undefined) syntheticIds = true;
+        return parseBox(file, `${name}.${bboxKey}.${c}[${i}]`, b, nextId++);
+      });
+    }
+    for (const c of Object.keys(counts)) {
+      if (!object_bboxes[c]?.length) {
+        throw new DataError(
+          file,
+          `${name}.${bboxKey}.${c}`,
+          "boxes for a counted category",
+          "none",
+        );
+      }
+    }
+    const center = v.room_center === undefined
+      ? [NaN, NaN, NaN]
+      : numbers(file, `${name}.room_center`, v.room_center, 3);
+    return {
+      meta: {
+        scene_name: typeof v.scene_name === "string" ? v.scene_name : name,
+        dataset,
+        split: typeof v.split === "string" ? v.split : "",
+        video_path: typeof v.video_path === "string" ? v.video_path : "",
+        room_size: v.room_size,
+        room_center: center as SceneMeta["room_center"],
+        object_counts: counts as Record<string, number>,
+        object_bboxes,
+      },
+      source: file,
+      syntheticIds,
+    };
+  });
 }
 
 /** Orders frame ids: numbers numerically, strings by their digits then text. */
@@ -318,54 +333,30 @@ export function parseFrameMetadata(
   json: unknown,
   file: string,
 ): { scenes: SceneFrameMeta[]; problems: DataError[] } {
-  if (!isObject(json)) {
-    return {
-      scenes: [],
-      problems: [new DataError(file, "(top level)", "an object keyed by scene")],
-    };
-  }
-  const scenes: SceneFrameMeta[] = [];
-  const problems: DataError[] = [];
-  for (const [name, v] of Object.entries(json)) {
-    try {
-      if (!isObject(v)) throw new DataError(file, name, "a scene object", describe(v));
-      const dataset = datasetName(v.dataset) ?? datasetFromFileName(file);
-      if (!dataset) {
-        throw new DataError(
-          file,
-          `${name}.dataset`,
-          "scannet, scannetpp or arkitscenes",
-          describe(v.dataset),
-        );
-      }
-      if (!Array.isArray(v.frames)) {
-        throw new DataError(file, `${name}.frames`, "a list of frames", describe(v.frames));
-      }
-      const frames = v.frames.map((f, i) => parseFrame(file, `${name}.frames[${i}]`, f));
-      frames.sort((a, b) => compareFrameIds(a.frame_id, b.frame_id));
-      const fps = typeof v.fps === "number" && v.fps > 0 ? v.fps : DEFAULT_FPS[dataset];
-      const k = isObject(v.camera_intrinsics) ? v.camera_intrinsics : {};
-      scenes.push({
-        scene_name: typeof v.scene_name === "string" ? v.scene_name : name,
-        dataset,
-        split: typeof v.split === "string" ? v.split : "",
-        fps,
-        camera_intrinsics: {
-          fx: Number(k.fx),
-          fy: Number(k.fy),
-          cx: Number(k.cx),
-          cy: Number(k.cy),
-        },
-        img_width: Number(v.img_width),
-        img_height: Number(v.img_height),
-        frames,
-      });
-    } catch (e) {
-      if (!(e instanceof DataError)) throw e;
-      problems.push(e);
+  return eachScene(json, file, (name, v, dataset) => {
+    if (!Array.isArray(v.frames)) {
+      throw new DataError(file, `${name}.frames`, "a list of frames", describe(v.frames));
     }
-  }
-  return { scenes, problems };
+    const frames = v.frames.map((f, i) => parseFrame(file, `${name}.frames[${i}]`, f));
+    frames.sort((a, b) => compareFrameIds(a.frame_id, b.frame_id));
+    const fps = typeof v.fps === "number" && v.fps > 0 ? v.fps : DEFAULT_FPS[dataset];
+    const k = isObject(v.camera_intrinsics) ? v.camera_intrinsics : {};
+    return {
+      scene_name: typeof v.scene_name === "string" ? v.scene_name : name,
+      dataset,
+      split: typeof v.split === "string" ? v.split : "",
+      fps,
+      camera_intrinsics: {
+        fx: Number(k.fx),
+        fy: Number(k.fy),
+        cx: Number(k.cx),
+        cy: Number(k.cy),
+      },
+      img_width: Number(v.img_width),
+      img_height: Number(v.img_height),
+      frames,
+    };
+  });
 }
 
 /** The JSON files of a directory that look like metadata, sorted by name. */
