@@ -92,6 +92,25 @@ Deno.test("chat client: retries transient errors with backoff, fails at once on 
   }
 });
 
+/** `vlm3r bench` on `dir/q.jsonl` with videos under `dir/<videos>`, answers to `dir/p.jsonl`. */
+function benchArgs(dir: string, videos: string, endpoint: string): string[] {
+  return [
+    "bench",
+    "--questions",
+    `${dir}/q.jsonl`,
+    "--videos",
+    `${dir}/${videos}`,
+    "--endpoint",
+    endpoint,
+    "--model",
+    "test-model",
+    "--out",
+    `${dir}/p.jsonl`,
+    "--frames",
+    "4",
+  ];
+}
+
 const QUESTIONS = [
   {
     id: "q1",
@@ -224,23 +243,7 @@ Deno.test("vlm3r bench: schema, frames, exact prompts, order, concurrency; eval 
       `${dir}/q.jsonl`,
       QUESTIONS.map((q) => JSON.stringify(q)).join("\n") + "\n",
     );
-    const args = [
-      "bench",
-      "--questions",
-      `${dir}/q.jsonl`,
-      "--videos",
-      `${dir}/videos`,
-      "--endpoint",
-      endpoint,
-      "--model",
-      "test-model",
-      "--out",
-      `${dir}/p.jsonl`,
-      "--frames",
-      "4",
-      "--concurrency",
-      "2",
-    ];
+    const args = [...benchArgs(dir, "videos", endpoint), "--concurrency", "2"];
     const io = capture();
     assertEquals(await main(args, io), 0, io.err);
     assertEquals(state.errors, []);
@@ -290,23 +293,7 @@ Deno.test("vlm3r bench: a crash keeps the answers so far; --resume asks only the
       `${dir}/q.jsonl`,
       QUESTIONS.map((q) => JSON.stringify(q)).join("\n") + "\n",
     );
-    const args = [
-      "bench",
-      "--questions",
-      `${dir}/q.jsonl`,
-      "--videos",
-      `${dir}/v`,
-      "--endpoint",
-      endpoint,
-      "--model",
-      "test-model",
-      "--out",
-      `${dir}/p.jsonl`,
-      "--frames",
-      "4",
-      "--concurrency",
-      "1",
-    ];
+    const args = [...benchArgs(dir, "v", endpoint), "--concurrency", "1"];
     let io = capture();
     assertEquals(await main(args, io), 1);
     assert(io.err.includes("answered HTTP 400: model crashed"), io.err);
@@ -343,21 +330,7 @@ Deno.test("vlm3r bench: questions without a video are skipped, counted and repor
     }];
     await Deno.writeTextFile(`${dir}/q.jsonl`, qs.map((q) => JSON.stringify(q)).join("\n"));
     const io = capture();
-    const code = await main([
-      "bench",
-      "--questions",
-      `${dir}/q.jsonl`,
-      "--videos",
-      `${dir}/v`,
-      "--endpoint",
-      endpoint,
-      "--model",
-      "test-model",
-      "--out",
-      `${dir}/p.jsonl`,
-      "--frames",
-      "4",
-    ], io);
+    const code = await main(benchArgs(dir, "v", endpoint), io);
     assertEquals(code, 1);
     assert(io.out.includes("1 answered, 0 already in"), io.out);
     assert(io.err.includes("1 questions skipped (id q2x: no video for scene0099_00 under"), io.err);
