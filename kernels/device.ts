@@ -205,8 +205,11 @@ export class Gpu {
     return { buffer, shape: [...shape], dtype };
   }
 
-  /** An uninitialised persistent tensor (freed by `destroy()` on its buffer). */
-  empty(shape: readonly number[], dtype: DType = "f32"): GpuTensor {
+  /**
+   * An uninitialised persistent tensor (freed by `destroy()` on its buffer); `uniform` also lets
+   * kernels bind windows of it as uniform buffers.
+   */
+  empty(shape: readonly number[], dtype: DType = "f32", uniform = false): GpuTensor {
     const n = shape.reduce((a, b) => a * b, 1);
     const size = align4(n * (dtype === "f16" ? 2 : 4));
     if (size > this.limits.maxStorageBufferBindingSize) {
@@ -217,7 +220,8 @@ export class Gpu {
     }
     const buffer = this.device.createBuffer({
       size: Math.max(size, 4),
-      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST |
+        (uniform ? GPUBufferUsage.UNIFORM : 0),
     });
     return { buffer, shape: [...shape], dtype };
   }
@@ -268,9 +272,9 @@ export class Batch {
     this.#encoder = gpu.device.createCommandEncoder({ label: "vlm3r batch" });
   }
 
-  /** A tensor that lives until the batch is read or submitted. */
-  alloc(shape: readonly number[], dtype: DType = "f32"): GpuTensor {
-    const t = this.gpu.empty(shape, dtype);
+  /** A tensor that lives until the batch is read or submitted (`uniform`: see `Gpu.empty`). */
+  alloc(shape: readonly number[], dtype: DType = "f32", uniform = false): GpuTensor {
+    const t = this.gpu.empty(shape, dtype, uniform);
     this.#temps.push(t.buffer);
     return t;
   }
@@ -283,13 +287,14 @@ export class Batch {
   }
 
   /**
-   * Records one compute dispatch of `kernel` with storage `bindings` (binding 0, 1, ...) and
-   * then, when given, a uniform block of u32/f32 words at the next binding.
+   * Records one compute dispatch of `kernel` with `bindings` (binding 0, 1, ...: whole buffers,
+   * or `{buffer, offset, size}` windows) and then, when given, a uniform block of u32/f32 words
+   * at the next binding.
    */
   dispatch(
     kernel: string,
     pipeline: GPUComputePipeline,
-    bindings: readonly GPUBuffer[],
+    bindings: readonly (GPUBuffer | GPUBufferBinding)[],
     uniforms: ArrayBuffer | null,
     groups: readonly [number, number?, number?],
   ): void {
@@ -302,9 +307,9 @@ export class Batch {
     if (x === 0 || y === 0 || z === 0) return;
     const device = this.gpu.device;
     device.pushErrorScope("validation");
-    const entries: GPUBindGroupEntry[] = bindings.map((buffer, i) => ({
+    const entries: GPUBindGroupEntry[] = bindings.map((b, i) => ({
       binding: i,
-      resource: { buffer },
+      resource: b instanceof GPUBuffer ? { buffer: b } : b,
     }));
     if (uniforms) {
       const ub = device.createBuffer({

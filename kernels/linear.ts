@@ -8,7 +8,7 @@
  */
 
 import { type Batch, type DType, type GpuTensor, numel } from "./device.ts";
-import { checkTensor, enables, need, u32s } from "./_wgsl.ts";
+import { checkTensor, enables, grid, need, u32s } from "./_wgsl.ts";
 import { gelu, GELU_WGSL } from "./gelu.ts";
 
 /** Tile sizes of the linear kernel. */
@@ -33,6 +33,29 @@ export const DEFAULT_TILES: LinearTiles = { bm: 128, bn: 128, bk: 8, tm: 8, tn: 
  * blocks halve the loads per FMA of 8x8 and measured 1.7x faster on lavapipe.
  */
 export const CPU_TILES: LinearTiles = { bm: 128, bn: 128, bk: 8, tm: 16, tn: 16 };
+
+/**
+ * Shape of the uniform-window kernel for CPU adapters: X is repacked into windows of `rm` rows
+ * by `kc` columns (k-major, 64 KiB: the uniform-binding limit), and one dispatch per window
+ * multiplies it against all of W, each invocation accumulating an `rm` x 4 block of Y.
+ */
+export interface LinearWindow {
+  /** Rows of X (and Y) per window. */
+  rm: number;
+  /** Depth (columns of X) per window. */
+  kc: number;
+  /** Invocations per workgroup (each owns 4 columns of Y). */
+  wg: number;
+}
+
+/**
+ * The window for CPU adapters. Why windows: Mesa's llvmpipe/lavapipe (22.x) reads storage and
+ * workgroup memory one SIMD lane at a time behind a branch (~20 cycles a value, measured), but
+ * a uniform buffer at a uniform offset with one scalar load and a broadcast. Reading X from a
+ * uniform window and only W from storage makes one storage read feed 64 FMAs; measured 4x
+ * the tiled kernel's throughput on lavapipe (see bench/kernels.ts).
+ */
+export const CPU_WINDOW: LinearWindow = { rm: 64, kc: 256, wg: 8 };
 
 /** Element types of the three tensors. */
 export interface LinearTypes {
@@ -153,6 +176,95 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
 }`;
 }
 
+/**
+ * WGSL of the uniform-window linear kernel (see {@link CPU_WINDOW}): one dispatch per X window,
+ * invocation `i` owns columns `4i .. 4i+3` of Y for the window's rows, adds its partial sums to
+ * Y (the first window of a row block stores them with the bias, the last applies GELU).
+ *
+ * @example
+ * ```ts
+ * const src = linearWindowWgsl("f32", false, CPU_WINDOW);
+ * if (!src.includes("var<uniform> xu: array<vec4f, 4096>")) throw new Error();
+ * ```
+ */
+export function linearWindowWgsl(
+  wType: DType,
+  geluEpilogue: boolean,
+  win: LinearWindow = CPU_WINDOW,
+): string {
+  const { rm, kc, wg } = win;
+  const rows = range(rm), cols = range(4), xyzw = ["x", "y", "z", "w"];
+  const v4 = rm / 4;
+  const decl = rows.flatMap((i) => cols.map((j) => `  var c${i}_${j} = 0.0;`)).join("\n");
+  const inner = [
+    ...cols.map((j) => `    let b${j} = f32(w[wo${j} + k]);`),
+    ...range(v4).map((i) => `    let a${i} = xu[k * ${v4}u + ${i}u];`),
+    ...rows.flatMap((i) =>
+      cols.map((j) => `    c${i}_${j} = fma(a${i >> 2}.${xyzw[i & 3]}, b${j}, c${i}_${j});`)
+    ),
+  ].join("\n");
+  const store = rows.map((i) =>
+    `  store(p.m0 + ${i}u, n0, vec4f(${cols.map((j) => `c${i}_${j}`).join(", ")}));`
+  ).join("\n");
+  return /* wgsl */ `${enables(wType)}
+struct P { n: u32, k: u32, m0: u32, k0: u32, kc: u32, first: u32, last: u32 }
+@group(0) @binding(0) var<uniform> xu: array<vec4f, ${rm * kc / 4}>;
+@group(0) @binding(1) var<storage, read> w: array<${wType}>;
+@group(0) @binding(2) var<storage, read> b: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> y: array<vec4f>;
+@group(0) @binding(4) var<uniform> p: P;
+${geluEpilogue ? GELU_WGSL : ""}
+
+fn store(m: u32, n: u32, acc: vec4f) {
+  let o = (m * p.n + n) / 4u;
+  var v = select(y[o], vec4f(0.0), p.first == 1u) + acc + select(vec4f(0.0), b[n / 4u], p.first == 1u);
+  ${
+    geluEpilogue
+      ? "if (p.last == 1u) { v = vec4f(gelu(v.x), gelu(v.y), gelu(v.z), gelu(v.w)); }"
+      : ""
+  }
+  y[o] = v;
+}
+
+@compute @workgroup_size(${wg})
+fn main(@builtin(global_invocation_id) g: vec3u) {
+  let n0 = g.x * 4u;
+${cols.map((j) => `  let wo${j} = (n0 + ${j}u) * p.k + p.k0;`).join("\n")}
+${decl}
+  for (var k = 0u; k < p.kc; k++) {
+${inner}
+  }
+${store}
+}`;
+}
+
+/**
+ * WGSL of the repacking that feeds {@link linearWindowWgsl}: X `[M, K]` to windows
+ * `[M/rm][K/kc][kc][rm]` (zero-padded), each a contiguous 64 KiB block.
+ */
+function windowPackWgsl(xType: DType, win: LinearWindow): string {
+  const { rm, kc } = win;
+  return /* wgsl */ `${enables(xType)}
+struct Q { m: u32, k: u32, kb: u32, total: u32 }
+@group(0) @binding(0) var<storage, read> x: array<${xType}>;
+@group(0) @binding(1) var<storage, read_write> xp: array<f32>;
+@group(0) @binding(2) var<uniform> q: Q;
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nw: vec3u,
+        @builtin(local_invocation_index) t: u32) {
+  let e = (wg.y * nw.x + wg.x) * 64u + t;
+  if (e >= q.total) { return; }
+  let r = e % ${rm}u;
+  let c = (e / ${rm}u) % ${kc}u;
+  let blk = e / ${rm * kc}u;
+  let m = (blk / q.kb) * ${rm}u + r;
+  let k = (blk % q.kb) * ${kc}u + c;
+  var v = 0.0;
+  if (m < q.m && k < q.k) { v = f32(x[m * q.k + k]); }
+  xp[e] = v;
+}`;
+}
+
 function range(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i);
 }
@@ -167,6 +279,11 @@ export interface LinearOptions {
   tiles?: LinearTiles;
   /** Use the naive one-invocation-per-output kernel (f32 only; for benchmarks). */
   naive?: boolean;
+  /**
+   * Use the uniform-window kernel ({@link CPU_WINDOW}): default on CPU adapters when Y is f32
+   * and N a multiple of 32; `true` insists (an error names what does not fit), `false` never.
+   */
+  windowed?: boolean;
 }
 
 /**
@@ -200,6 +317,14 @@ export async function linear(
   const m = numel(x) / k;
   const out = options.out ?? "f32";
   const y = batch.alloc([...x.shape.slice(0, -1), n], out);
+  const misfit = windowMisfit(batch.gpu.limits, n, k, m, out);
+  if (options.windowed) need(!misfit && !options.naive, kn, `window kernel: ${misfit ?? "naive"}`);
+  const windowed = options.windowed ??
+    (batch.gpu.cpu && !misfit && !options.naive && !options.tiles);
+  if (windowed) {
+    await linearWindowed(batch, kn, x, w, bias, y, !!options.gelu);
+    return y;
+  }
   const tiles = options.tiles ?? (batch.gpu.cpu ? CPU_TILES : DEFAULT_TILES);
   let code: string;
   let groups: [number, number];
@@ -214,6 +339,69 @@ export async function linear(
   const pipeline = await batch.gpu.pipeline(kn, code);
   batch.dispatch(kn, pipeline, [x.buffer, w.buffer, bias.buffer, y.buffer], u32s(m, n, k), groups);
   return y;
+}
+
+/** Why the window kernel cannot take this shape, or null when it can. */
+function windowMisfit(
+  limits: GPUSupportedLimits,
+  n: number,
+  k: number,
+  m: number,
+  out: DType,
+  win = CPU_WINDOW,
+): string | null {
+  if (out !== "f32") return "Y must be f32 (partial sums are added in place)";
+  if (n % (4 * win.wg) !== 0) return `N = ${n} is not a multiple of ${4 * win.wg}`;
+  if (limits.maxUniformBufferBindingSize < win.rm * win.kc * 4) {
+    return `uniform bindings of ${limits.maxUniformBufferBindingSize} bytes are too small`;
+  }
+  const rows = Math.ceil(m / win.rm) * win.rm;
+  const bytes = Math.max(rows * Math.ceil(k / win.kc) * win.kc, rows * n) * 4;
+  if (bytes > limits.maxStorageBufferBindingSize) return `${bytes} bytes exceed the binding limit`;
+  return null;
+}
+
+async function linearWindowed(
+  batch: Batch,
+  kn: string,
+  x: GpuTensor,
+  w: GpuTensor,
+  bias: GpuTensor,
+  y: GpuTensor,
+  geluEpilogue: boolean,
+  win = CPU_WINDOW,
+): Promise<void> {
+  const [n, k] = w.shape;
+  const m = numel(x) / k;
+  const { rm, kc, wg } = win;
+  const mb = Math.ceil(m / rm), kb = Math.ceil(k / kc);
+  const xp = batch.alloc([mb * kb * kc * rm], "f32", true);
+  const pack = await batch.gpu.pipeline(`${kn}_pack`, windowPackWgsl(x.dtype, win));
+  batch.dispatch(
+    `${kn}_pack`,
+    pack,
+    [x.buffer, xp.buffer],
+    u32s(m, k, kb, numel(xp)),
+    grid(Math.ceil(numel(xp) / 64)),
+  );
+  // Rows past M land in a padded copy of Y, cut off at the end.
+  const yp = mb * rm === m ? y : batch.alloc([mb * rm, n]);
+  const kernel = await batch.gpu.pipeline(kn, linearWindowWgsl(w.dtype, geluEpilogue, win));
+  const bytes = rm * kc * 4;
+  // Depth-major: the slice of W one depth window reads stays in cache across the row blocks.
+  for (let j = 0; j < kb; j++) {
+    for (let i = 0; i < mb; i++) {
+      const window = { buffer: xp.buffer, offset: (i * kb + j) * bytes, size: bytes };
+      batch.dispatch(
+        kn,
+        kernel,
+        [window, w.buffer, bias.buffer, yp.buffer],
+        u32s(n, k, i * rm, j * kc, Math.min(kc, k - j * kc), +(j === 0), +(j === kb - 1)),
+        [n / (4 * wg)],
+      );
+    }
+  }
+  if (yp !== y) batch.copy(yp.buffer, 0, y.buffer, 0, m * n * 4);
 }
 
 /**

@@ -67,6 +67,46 @@ Deno.test("linear matches the reference for any M, N, K, with and without GELU",
 });
 
 Deno.test(
+  "the uniform-window linear matches the reference: partial windows, several depths, GELU",
+  opts,
+  async () => {
+    const rng = new Rng("linear-window");
+    // Rows short of a window, two and three depth windows, rows an exact window multiple (Y
+    // written in place), f16 W where the adapter has it.
+    const cases = [
+      [67, 64, 37, false, "f32"],
+      [130, 96, 300, true, "f32"],
+      [64, 32, 513, false, "f32"],
+      ...(gpu.f16 ? [[70, 32, 260, true, "f16"] as const] : []),
+    ] as const;
+    for (const [m, n, k, gelu, wt] of cases) {
+      const x = randn(rng, m * k), b = randn(rng, n);
+      const w = wt === "f16" ? roundF16(randn(rng, n * k, 0.3)) : randn(rng, n * k, 0.3);
+      const bt = gpu.batch();
+      const up = () => [bt.upload(x, [m, k]), bt.upload(w, [n, k], wt), bt.upload(b, [n])] as const;
+      const y = await linear(bt, ...up(), { gelu, windowed: true });
+      const tiled = await linear(bt, ...up(), { gelu, windowed: false });
+      const [out, outTiled] = await bt.read([y, tiled]);
+      const ref = linearRef(x, w, b, k, { gelu });
+      check(`linear window ${m}x${k}->${n} gelu=${gelu} w=${wt}`, nmse(out, ref), MATMUL);
+      check(`linear tiled ${m}x${k}->${n} gelu=${gelu} w=${wt}`, nmse(outTiled, ref), MATMUL);
+    }
+    const bt = gpu.batch();
+    await assertRejects(
+      () =>
+        linear(
+          bt,
+          bt.upload(new Float32Array(6), [2, 3]),
+          bt.upload(new Float32Array(15), [5, 3]),
+          bt.upload(new Float32Array(5), [5]),
+          { windowed: true },
+        ),
+      /^kernel linear: window kernel: N = 5 is not a multiple of 32/,
+    );
+  },
+);
+
+Deno.test(
   "linear with f16 storage and f32 accumulation",
   { ...opts, ignore: !!f16Skip },
   async () => {
@@ -100,42 +140,53 @@ Deno.test("attention matches the reference: odd sizes, one key, head dim 64", op
     { batch: 2, nq: 70, nk: 45, heads: 3, d: 16 },
     { batch: 1, nq: 5, nk: 1, heads: 2, d: 16 },
     { batch: 1, nq: 65, nk: 33, heads: 2, d: 64 },
+    // Three key windows of 256 (the window kernel carries its softmax state between them).
+    { batch: 2, nq: 37, nk: 600, heads: 2, d: 64 },
   ];
   for (const s of cases) {
     const w = s.heads * s.d;
     const q = randn(rng, s.batch * s.nq * w), k = randn(rng, s.batch * s.nk * w);
     const v = randn(rng, s.batch * s.nk * w);
-    const bt = gpu.batch();
-    const o = await attention(
-      bt,
-      bt.upload(q, [s.batch, s.nq, w]),
-      bt.upload(k, [s.batch, s.nk, w]),
-      bt.upload(v, [s.batch, s.nk, w]),
-      s,
-    );
-    const [out] = await bt.read([o]);
-    check(`attention ${JSON.stringify(s)}`, nmse(out, attentionRef(q, k, v, s)), MATMUL);
+    const ref = attentionRef(q, k, v, s);
+    // Both kernels where the window kernel is the CPU default (D = 64).
+    for (const windowed of s.d === 64 ? [true, false] : [undefined]) {
+      const bt = gpu.batch();
+      const o = await attention(
+        bt,
+        bt.upload(q, [s.batch, s.nq, w]),
+        bt.upload(k, [s.batch, s.nk, w]),
+        bt.upload(v, [s.batch, s.nk, w]),
+        { ...s, windowed },
+      );
+      const [out] = await bt.read([o]);
+      check(`attention ${JSON.stringify(s)} windowed=${windowed}`, nmse(out, ref), MATMUL);
+    }
   }
 });
 
 Deno.test("attention stays finite and exact with logits of +-1e4", opts, async () => {
   const rng = new Rng("logits");
-  const s = { batch: 1, nq: 40, nk: 70, heads: 1, d: 16 };
-  // Scores q.k/4 = +-1e4 exactly for one-hot rows of magnitude 200.
+  // 700 keys: three windows of the window kernel, the maximum moving between them.
+  const s = { batch: 1, nq: 40, nk: 700, heads: 1, d: 64 };
+  // Scores q.k/8 = +-1e4 exactly for one-hot rows of magnitudes 200 and 400.
   const q = new Float32Array(s.nq * s.d), k = new Float32Array(s.nk * s.d);
   for (let i = 0; i < s.nq; i++) q[i * s.d + (i % s.d)] = rng.chance(0.5) ? 200 : -200;
-  for (let j = 0; j < s.nk; j++) k[j * s.d + rng.int(0, s.d - 1)] = rng.chance(0.5) ? 200 : -200;
+  for (let j = 0; j < s.nk; j++) k[j * s.d + rng.int(0, s.d - 1)] = rng.chance(0.5) ? 400 : -400;
   const v = randn(rng, s.nk * s.d);
-  const bt = gpu.batch();
-  const o = await attention(
-    bt,
-    bt.upload(q, [1, s.nq, s.d]),
-    bt.upload(k, [1, s.nk, s.d]),
-    bt.upload(v, [1, s.nk, s.d]),
-    s,
-  );
-  const [out] = await bt.read([o]);
-  check("attention +-1e4", nmse(out, attentionRef(q, k, v, s)), MATMUL);
+  const ref = attentionRef(q, k, v, s);
+  for (const windowed of [true, false]) {
+    const bt = gpu.batch();
+    const o = await attention(
+      bt,
+      bt.upload(q, [1, s.nq, s.d]),
+      bt.upload(k, [1, s.nk, s.d]),
+      bt.upload(v, [1, s.nk, s.d]),
+      { ...s, windowed },
+    );
+    const [out] = await bt.read([o]);
+    assert(out.every(Number.isFinite), `windowed=${windowed}: non-finite output`);
+    check(`attention +-1e4 windowed=${windowed}`, nmse(out, ref), MATMUL);
+  }
 });
 
 Deno.test("attention with f16 storage", { ...opts, ignore: !!f16Skip }, async () => {
