@@ -1,6 +1,7 @@
 /**
  * Small hand-made scenes for the ScanNet++ and ARKitScenes reader tests: a 4 x 4 m floor on a
- * 10 cm grid and axis-aligned boxes, each box a separate 8-vertex part of the mesh.
+ * 10 cm grid and axis-aligned boxes, each box a separate 8-vertex part of the mesh; and the
+ * loader of the metadata files `vlm3r meta` writes, for all the reader tests.
  *
  * @module
  */
@@ -12,6 +13,8 @@ import {
   mat4InvertRigid,
 } from "../../geometry/pose.ts";
 import { worldToPixel } from "../../geometry/projection.ts";
+import { join } from "node:path";
+import type { FrameMetaFile, SceneMetaFile } from "../../scene/metadata.ts";
 
 /** A box of the fixture: centre and full size, axis-aligned. */
 export interface FixtureBox {
@@ -106,3 +109,14 @@ export function axisAngle(m: Mat4): [number, number, number] {
 }
 
 export { mat4InvertRigid };
+
+/** The scene and frame metadata files `vlm3r meta` wrote for `dataset`'s val split under `out`. */
+export async function loadMeta(
+  out: string,
+  dataset: string,
+): Promise<{ scenes: SceneMetaFile; frames: FrameMetaFile }> {
+  const dir = join(out, "metadata", "val");
+  const read = async (name: string) =>
+    JSON.parse(await Deno.readTextFile(join(dir, `${dataset}_${name}_val.json`)));
+  return { scenes: await read("metadata"), frames: await read("frame_metadata") };
+}

@@ -6,13 +6,13 @@ import { encodePng16, encodePng8 } from "../../io/image.ts";
 import { writeMeshPly } from "../../scene/ply.ts";
 import { DEFAULT_LABELS } from "../../scene/labels.ts";
 import { type MetaRunOptions, runMeta } from "../../scene/meta_run.ts";
-import type { FrameMetaFile, SceneMetaFile } from "../../scene/metadata.ts";
 import { parsePincam, parseTraj } from "../../scene/arkitscenes.ts";
 import {
   axisAngle,
   type FixtureBox,
   fixtureMesh,
   fixturePoses,
+  loadMeta,
   mat4InvertRigid,
   projectedBox,
 } from "./_fixtures.ts";
@@ -92,13 +92,7 @@ function options(out: string): MetaRunOptions {
 }
 const out = join(root, "out");
 const summary = await runMeta(options(out));
-const dir = join(out, "metadata", "val");
-const scenes = JSON.parse(
-  await Deno.readTextFile(join(dir, "arkitscenes_metadata_val.json")),
-) as SceneMetaFile;
-const frames = JSON.parse(
-  await Deno.readTextFile(join(dir, "arkitscenes_frame_metadata_val.json")),
-) as FrameMetaFile;
+const { scenes, frames } = await loadMeta(out, "arkitscenes");
 
 Deno.test("arkitscenes: .traj lines are world-to-camera axis-angle, inverted to camera-to-world", () => {
   const parsed = parseTraj(traj.join("\n"), "t.traj");

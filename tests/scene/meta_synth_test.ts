@@ -6,7 +6,7 @@ import { synthScene, writeSynthScene } from "../../scene/synth/mod.ts";
 import { DEFAULT_LABELS, parseLabelMap } from "../../scene/labels.ts";
 import { type MetaRunOptions, runMeta } from "../../scene/meta_run.ts";
 import { sampleIndices } from "../../scene/meta.ts";
-import type { FrameMetaFile, SceneMetaFile } from "../../scene/metadata.ts";
+import { loadMeta } from "./_fixtures.ts";
 
 interface Truth {
   room: { floor_area: number };
@@ -53,17 +53,7 @@ function options(out: string, extra: Partial<MetaRunOptions> = {}): MetaRunOptio
   };
 }
 
-async function load(out: string) {
-  const dir = join(out, "metadata", "val");
-  return {
-    scenes: JSON.parse(
-      await Deno.readTextFile(join(dir, "scannet_metadata_val.json")),
-    ) as SceneMetaFile,
-    frames: JSON.parse(
-      await Deno.readTextFile(join(dir, "scannet_frame_metadata_val.json")),
-    ) as FrameMetaFile,
-  };
-}
+const load = (out: string) => loadMeta(out, "scannet");
 
 const out1 = join(root, "out1");
 const summary1 = await runMeta(options(out1));

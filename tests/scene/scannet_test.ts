@@ -9,7 +9,7 @@ import { synthScene, writeSynthScene } from "../../scene/synth/mod.ts";
 import { DEFAULT_LABELS } from "../../scene/labels.ts";
 import { type MetaRunOptions, runMeta } from "../../scene/meta_run.ts";
 import { sampleIndices } from "../../scene/meta.ts";
-import type { FrameMetaFile, SceneMetaFile } from "../../scene/metadata.ts";
+import { loadMeta } from "./_fixtures.ts";
 import { SensReader } from "../../scene/sens.ts";
 import { encodeSens, type SensFrameIn } from "./_sens.ts";
 
@@ -86,17 +86,7 @@ function options(rootDir: string, out: string): MetaRunOptions {
     strict: false,
   };
 }
-async function load(out: string) {
-  const dir = join(out, "metadata", "val");
-  return {
-    scenes: JSON.parse(
-      await Deno.readTextFile(join(dir, "scannet_metadata_val.json")),
-    ) as SceneMetaFile,
-    frames: JSON.parse(
-      await Deno.readTextFile(join(dir, "scannet_frame_metadata_val.json")),
-    ) as FrameMetaFile,
-  };
-}
+const load = (out: string) => loadMeta(out, "scannet");
 
 Deno.test("sens: the reader returns what the writer stored", async () => {
   const sens = await SensReader.open(join(scan, `${NAME}.sens`));

@@ -7,8 +7,7 @@ import { scaleIntrinsics } from "../../geometry/projection.ts";
 import { writeMeshPly } from "../../scene/ply.ts";
 import { DEFAULT_LABELS } from "../../scene/labels.ts";
 import { type MetaRunOptions, runMeta } from "../../scene/meta_run.ts";
-import type { FrameMetaFile, SceneMetaFile } from "../../scene/metadata.ts";
-import { type FixtureBox, fixtureMesh, fixturePoses, projectedBox } from "./_fixtures.ts";
+import { type FixtureBox, fixtureMesh, fixturePoses, loadMeta, projectedBox } from "./_fixtures.ts";
 
 const NAME = "0a1b2c3d4e", FRAMES = 10, NW = 192, NH = 144;
 const boxes: FixtureBox[] = [
@@ -82,17 +81,7 @@ function options(out: string): MetaRunOptions {
     strict: false,
   };
 }
-async function load(out: string) {
-  const dir = join(out, "metadata", "val");
-  return {
-    scenes: JSON.parse(
-      await Deno.readTextFile(join(dir, "scannetpp_metadata_val.json")),
-    ) as SceneMetaFile,
-    frames: JSON.parse(
-      await Deno.readTextFile(join(dir, "scannetpp_frame_metadata_val.json")),
-    ) as FrameMetaFile,
-  };
-}
+const load = (out: string) => loadMeta(out, "scannetpp");
 const out = join(root, "out");
 const summary = await runMeta(options(out));
 const meta = await load(out);
