@@ -276,7 +276,7 @@ export { erf, gelu } from "./kernels/gelu.ts";
 export { nmse } from "./kernels/nmse.ts";
 
 // Model: safetensors weights, the fusion block and projector, their ONNX form.
-export { type HostTensor, parseSafetensors, readSafetensors } from "./model/safetensors.ts";
+export { type HostTensor, parseSafetensors, readSafetensors } from "./model/weights/safetensors.ts";
 export {
   foldLinear,
   type FusionOptions,

@@ -17,7 +17,7 @@ import { layerNorm, layerNormRef } from "../kernels/layer_norm.ts";
 import { linear, linearRef } from "../kernels/linear.ts";
 import { poolNewline, poolNewlineRef } from "../kernels/pool.ts";
 import { residualAdd } from "../kernels/residual.ts";
-import type { HostTensor } from "./safetensors.ts";
+import type { HostTensor } from "./weights/safetensors.ts";
 
 /** `nn.LayerNorm` eps of all three norms (model-reference.md §4: the PyTorch default). */
 export const LAYER_NORM_EPS = 1e-5;
@@ -238,7 +238,7 @@ export class FusionProjector {
    * @example
    * ```ts
    * import { acquireGpu } from "../kernels/device.ts";
-   * import { readSafetensors } from "./safetensors.ts";
+   * import { readSafetensors } from "./weights/safetensors.ts";
    * const dir = "tests/fixtures/fusion-tiny"; // 2 frames of 7x7 tokens, 6 heads
    * const w = fusionProjectorWeights(await readSafetensors(`${dir}/weights.safetensors`), "w");
    * const x = await readSafetensors(`${dir}/inputs.safetensors`);
@@ -412,7 +412,7 @@ export class FusionProjector {
  *
  * @example
  * ```ts
- * import { readSafetensors } from "./safetensors.ts";
+ * import { readSafetensors } from "./weights/safetensors.ts";
  * const dir = "tests/fixtures/fusion-tiny";
  * const w = fusionProjectorWeights(await readSafetensors(`${dir}/weights.safetensors`), "w");
  * const x = await readSafetensors(`${dir}/inputs.safetensors`);

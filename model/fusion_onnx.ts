@@ -66,7 +66,7 @@ export function poolMatrix(g: number, p: number): Float32Array {
  * @example
  * ```ts
  * import { fusionProjectorWeights } from "./fusion.ts";
- * import { readSafetensors } from "./safetensors.ts";
+ * import { readSafetensors } from "./weights/safetensors.ts";
  * const file = "tests/fixtures/fusion-tiny/weights.safetensors";
  * const w = fusionProjectorWeights(await readSafetensors(file), file);
  * const bytes = fusionProjectorOnnx(w, { tokens: 49, spatialTokens: 50, heads: 6 });

@@ -60,3 +60,26 @@ export async function renderSvg(
     await Deno.remove(profile, { recursive: true });
   }
 }
+
+/**
+ * The golden fixtures made by the reference code live outside the repository, in
+ * `../shared/fixtures/` beside the checkout (or where `VLM3R_FIXTURES` points): they are too
+ * large to commit. Returns the folder of fixture `name`, or `undefined` (after printing why
+ * once) when it is not there, so that tests can be skipped with a reason.
+ */
+export function sharedFixture(name: string): string | undefined {
+  const root = Deno.env.get("VLM3R_FIXTURES") ??
+    new URL("../../shared/fixtures/", import.meta.url).pathname;
+  const dir = `${root.replace(/\/$/, "")}/${name}`;
+  try {
+    if (Deno.statSync(dir).isDirectory) return dir;
+  } catch {
+    // reported below
+  }
+  if (!missingReported.has(name)) {
+    missingReported.add(name);
+    console.log(`tests needing the ${name} fixture skipped: ${dir} not found (set VLM3R_FIXTURES)`);
+  }
+  return undefined;
+}
+const missingReported = new Set<string>();

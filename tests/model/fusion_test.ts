@@ -3,7 +3,7 @@
 import { assert, assertEquals } from "../assert.ts";
 import { acquireGpu } from "../../kernels/device.ts";
 import { nmse } from "../../kernels/nmse.ts";
-import { readSafetensors } from "../../model/safetensors.ts";
+import { readSafetensors } from "../../model/weights/safetensors.ts";
 import {
   type FusionOutput,
   FusionProjector,

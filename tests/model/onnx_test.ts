@@ -3,7 +3,7 @@
 import { assert } from "../assert.ts";
 import { acquireGpu } from "../../kernels/device.ts";
 import { nmse } from "../../kernels/nmse.ts";
-import { readSafetensors } from "../../model/safetensors.ts";
+import { readSafetensors } from "../../model/weights/safetensors.ts";
 import { FusionProjector, fusionProjectorWeights } from "../../model/fusion.ts";
 import { fusionProjectorOnnx } from "../../model/fusion_onnx.ts";
 import { OrtModel } from "../../model/ort_baseline.ts";

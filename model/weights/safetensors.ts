@@ -1,13 +1,14 @@
 /**
  * Reading safetensors files: an 8-byte little-endian header length, a JSON header naming each
- * tensor's dtype, shape and byte range, then the raw little-endian data. F32, F16 and BF16
- * tensors are widened to float32.
+ * tensor's dtype, shape and byte range, then the raw little-endian data. Every tensor is widened
+ * to float32: F32, F16 and BF16 exactly, and the integer types U8, I8, I32 and I64 (token ids,
+ * uint8 frames) exactly as long as their values stay within +-2^24.
  *
  * @module
  */
 
-import { DataError } from "../io/errors.ts";
-import { fromF16 } from "../kernels/device.ts";
+import { DataError } from "../../io/errors.ts";
+import { fromF16 } from "../../kernels/device.ts";
 
 /** A tensor read from a safetensors file, widened to float32. */
 export interface HostTensor {
@@ -16,10 +17,15 @@ export interface HostTensor {
   /** Row-major values. */
   data: Float32Array;
   /** The dtype on disk. */
-  stored: "F32" | "F16" | "BF16";
+  stored: StoredDType;
 }
 
-const WIDTH = { F32: 4, F16: 2, BF16: 2 } as const;
+/** The safetensors dtypes this reader widens to float32. */
+export type StoredDType = keyof typeof WIDTH;
+
+const WIDTH = { F32: 4, F16: 2, BF16: 2, U8: 1, I8: 1, I32: 4, I64: 8 } as const;
+// Integers beyond this lose precision in float32.
+const EXACT_INT = 2 ** 24;
 
 /**
  * Parses a safetensors file's bytes; `file` names it in errors.
@@ -59,7 +65,7 @@ export function parseSafetensors(bytes: Uint8Array, file: string): Map<string, H
     const info = raw as { dtype?: string; shape?: number[]; data_offsets?: [number, number] };
     const dtype = info.dtype as keyof typeof WIDTH;
     if (!(dtype in WIDTH)) {
-      throw new DataError(file, `${name}.dtype`, "F32, F16 or BF16", String(info.dtype));
+      throw new DataError(file, `${name}.dtype`, Object.keys(WIDTH).join(", "), String(info.dtype));
     }
     const shape = info.shape ?? [];
     const count = shape.reduce((a, b) => a * b, 1);
@@ -73,18 +79,39 @@ export function parseSafetensors(bytes: Uint8Array, file: string): Map<string, H
       );
     }
     const slice = data.slice(begin, end); // copy: aligned for the typed-array views below
-    let values: Float32Array;
-    if (dtype === "F32") values = new Float32Array(slice.buffer);
-    else if (dtype === "F16") values = fromF16(new Uint16Array(slice.buffer));
-    else {
-      const half = new Uint16Array(slice.buffer);
-      const wide = new Uint32Array(count);
-      for (let i = 0; i < count; i++) wide[i] = half[i] << 16;
-      values = new Float32Array(wide.buffer);
-    }
-    out.set(name, { shape, data: values, stored: dtype });
+    out.set(name, { shape, data: widen(slice, dtype, `${file}: ${name}`), stored: dtype });
   }
   return out;
+}
+
+function widen(bytes: Uint8Array, dtype: StoredDType, where: string): Float32Array {
+  switch (dtype) {
+    case "F32":
+      return new Float32Array(bytes.buffer);
+    case "F16":
+      return fromF16(new Uint16Array(bytes.buffer));
+    case "BF16": {
+      const half = new Uint16Array(bytes.buffer);
+      const wide = new Uint32Array(half.length);
+      for (let i = 0; i < half.length; i++) wide[i] = half[i] << 16;
+      return new Float32Array(wide.buffer);
+    }
+    case "U8":
+      return Float32Array.from(bytes);
+    case "I8":
+      return Float32Array.from(new Int8Array(bytes.buffer));
+    case "I32":
+    case "I64": {
+      const ints = dtype === "I32"
+        ? Array.from(new Int32Array(bytes.buffer), Number)
+        : Array.from(new BigInt64Array(bytes.buffer), Number);
+      const bad = ints.find((v) => Math.abs(v) > EXACT_INT);
+      if (bad !== undefined) {
+        throw new DataError(where, "value", `an integer within +-2^24`, String(bad));
+      }
+      return Float32Array.from(ints);
+    }
+  }
 }
 
 /**
