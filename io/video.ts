@@ -55,15 +55,21 @@ let systemFfmpeg: Promise<boolean> | undefined;
  * ```
  */
 export function hasSystemFfmpeg(): Promise<boolean> {
-  systemFfmpeg ??= new Deno.Command("ffmpeg", {
-    args: ["-version"],
-    stdout: "null",
-    stderr: "null",
-  })
-    .output()
-    .then((r) => r.success)
-    .catch(() => false);
+  systemFfmpeg ??= runs("ffmpeg", ["-version"]);
   return systemFfmpeg;
+}
+
+/**
+ * Whether `program args` starts and exits 0. A program missing from the PATH makes
+ * `Command.output()` throw synchronously (not reject), hence the try around it.
+ */
+async function runs(program: string, args: string[]): Promise<boolean> {
+  try {
+    const r = await new Deno.Command(program, { args, stdout: "null", stderr: "null" }).output();
+    return r.success;
+  } catch {
+    return false;
+  }
 }
 
 /**
