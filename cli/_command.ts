@@ -144,6 +144,15 @@ export function parseCommand(command: Command, args: string[], io: Io): Context 
   for (const [name, o] of Object.entries(spec)) {
     options[name] = o.short ? { type: o.type, short: o.short } : { type: o.type };
   }
+  // `--scenes -1` would read "-1" as a flag and say --scenes needs a value: a value that looks
+  // like a negative number is the option's value, so that the range check names it.
+  args = args.flatMap((a, i) =>
+    i > 0 && NEGATIVE.test(a) && isStringOption(spec, args[i - 1]) ? [] : [
+      i + 1 < args.length && NEGATIVE.test(args[i + 1]) && isStringOption(spec, a)
+        ? `${a}=${args[i + 1]}`
+        : a,
+    ]
+  );
   try {
     const parsed = parseArgs({
       args,
@@ -158,11 +167,27 @@ export function parseCommand(command: Command, args: string[], io: Io): Context 
       io,
     );
   } catch (e) {
-    throw new UsageError(describeParseError(e, spec, args));
+    throw new UsageError(describeParseError(e, spec, args, options));
   }
 }
 
-function describeParseError(e: unknown, spec: Record<string, OptionSpec>, args: string[]): string {
+const NEGATIVE = /^-(\d|\.\d)/;
+
+/** Whether `arg` is a long or short string option of `spec` written without `=value`. */
+function isStringOption(spec: Record<string, OptionSpec>, arg: string): boolean {
+  if (arg.startsWith("--")) return spec[arg.slice(2)]?.type === "string";
+  if (/^-\w$/.test(arg)) {
+    return Object.values(spec).some((o) => o.short === arg[1] && o.type === "string");
+  }
+  return false;
+}
+
+function describeParseError(
+  e: unknown,
+  spec: Record<string, OptionSpec>,
+  args: string[],
+  options: NonNullable<Parameters<typeof parseArgs>[0]>["options"],
+): string {
   const valid = Object.keys(spec).map((n) => `--${n}`);
   const code = (e as { code?: string }).code;
   const message = e instanceof Error ? e.message : String(e);
@@ -181,7 +206,14 @@ function describeParseError(e: unknown, spec: Record<string, OptionSpec>, args: 
     }`;
   }
   if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
-    const bad = args.find((a) => !a.startsWith("-")) ?? "";
+    // Parse again allowing positionals, so the message names the stray argument itself and
+    // not the value of the option before it.
+    let bad = "";
+    try {
+      bad = parseArgs({ args, options, strict: true, allowPositionals: true }).positionals[0];
+    } catch {
+      bad = args.find((a) => !a.startsWith("-")) ?? "";
+    }
     return `unexpected argument '${bad}' (this command takes options only)`;
   }
   return message;

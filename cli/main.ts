@@ -62,10 +62,24 @@ function toolHelp(): string {
   ].join("\n");
 }
 
+/**
+ * Writes all of `text` (a pipe may take it in parts). A reader that has gone away (`vlm3r route
+ * ... | head`) ends the process quietly with status 0, as Unix tools end on SIGPIPE.
+ */
+function writeAll(stream: { writeSync(p: Uint8Array): number }, text: string): void {
+  const bytes = new TextEncoder().encode(text);
+  try {
+    for (let at = 0; at < bytes.length;) at += stream.writeSync(bytes.subarray(at));
+  } catch (e) {
+    if (e instanceof Deno.errors.BrokenPipe) Deno.exit(0);
+    throw e;
+  }
+}
+
 /** The standard streams. */
 export const STD_IO: Io = {
-  stdout: (text) => Deno.stdout.writeSync(new TextEncoder().encode(text)),
-  stderr: (text) => Deno.stderr.writeSync(new TextEncoder().encode(text)),
+  stdout: (text) => writeAll(Deno.stdout, text),
+  stderr: (text) => writeAll(Deno.stderr, text),
   get stderrIsTerminal() {
     return Deno.stderr.isTerminal();
   },

@@ -48,6 +48,21 @@ Deno.test("usage errors exit 2 and name the valid choices", async () => {
       /--video must be one of auto, ffmpeg, wasm, none, got 'mpeg'/,
     ],
     [["synth", "stray", "--out", "x"], /unexpected argument 'stray'/],
+    // The stray argument is named, not the value of the option before it.
+    [["synth", "--out", "x", "stray"], /unexpected argument 'stray'/],
+    // A negative count is a value out of range, not a missing value.
+    [
+      ["synth", "--out", "x", "--scenes", "-1"],
+      /--scenes expects an integer in 1\.\.10000, got '-1'/,
+    ],
+    [
+      ["synth", "--out", "x", "--frames=-5"],
+      /--frames expects an integer in 1\.\.100000, got '-5'/,
+    ],
+    [
+      ["gen", "--meta", "m", "--out", "q.jsonl", "--per-scene", "-2"],
+      /--per-scene expects an integer in 0\.\./,
+    ],
   ];
   for (const [args, pattern] of cases) {
     const io = capture();
@@ -152,6 +167,32 @@ Deno.test("the real process exits with the status main returns", async () => {
   const usage = await run(["synth", "--bogus"]);
   assertEquals(usage.code, 2);
   assert(new TextDecoder().decode(usage.stderr).includes("unknown option --bogus"));
+});
+
+Deno.test("a reader that closes the pipe early ends the command quietly with status 0", async () => {
+  // As `vlm3r synth --help | head -c 0`: the reader is gone before the help is written.
+  const writer = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-run",
+      "--allow-env",
+      new URL("../../cli/main.ts", import.meta.url).pathname,
+      "synth",
+      "--help",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // Close our end before the help is written: every write then meets a broken pipe.
+  await writer.stdout.cancel();
+  const [status, err] = await Promise.all([
+    writer.status,
+    new Response(writer.stderr).text(),
+  ]);
+  assertEquals(status.code, 0, err);
+  assertEquals(err, "");
 });
 
 Deno.test("typed option helpers: float and list", async () => {
