@@ -298,6 +298,7 @@ export interface AttentionShape {
  * ```ts
  * import { acquireGpu } from "./device.ts";
  * const gpu = await acquireGpu();
+ * if (gpu.slowCompiles) return; // Mesa's GL fallback: minutes a shader
  * const b = gpu.batch();
  * const q = b.upload(new Float32Array([1, 0]), [1, 1, 2]);
  * const k = b.upload(new Float32Array([1, 0, 0, 1]), [1, 2, 2]);

@@ -75,6 +75,7 @@ const RAISED_LIMITS = [
  * ```
  */
 export async function acquireGpu(options: GpuOptions = {}): Promise<Gpu> {
+  giveMesaARuntimeDir();
   const entry = options.gpu ?? (globalThis.navigator as { gpu?: GPU } | undefined)?.gpu;
   if (!entry) throw new GpuUnavailableError("navigator.gpu is missing in this runtime");
   const adapter = await entry.requestAdapter({ powerPreference: "high-performance" });
@@ -94,7 +95,28 @@ export async function acquireGpu(options: GpuOptions = {}): Promise<Gpu> {
   } catch (e) {
     throw new GpuUnavailableError(`requestDevice failed: ${(e as Error).message}`);
   }
-  return new Gpu(device, adapterName(adapter), hasF16, isCpuAdapter(adapter));
+  const cpu = isCpuAdapter(adapter);
+  // Mesa's GL llvmpipe (the fallback without Vulkan) is the only CPU adapter without f16.
+  const glFallback = cpu && !adapter.features.has("shader-f16");
+  return new Gpu(device, adapterName(adapter), hasF16, cpu, glFallback);
+}
+
+/**
+ * Mesa's drivers print "XDG_RUNTIME_DIR is invalid or not set" on every adapter request
+ * without one (containers, CI, cron). They read the variable when the driver loads, in this
+ * process, so pointing it at a private folder first keeps stderr clean.
+ */
+function giveMesaARuntimeDir(): void {
+  try {
+    const current = Deno.env.get("XDG_RUNTIME_DIR");
+    if (current && Deno.statSync(current).isDirectory) return;
+    const user = Deno.env.get("USER") ?? Deno.env.get("LOGNAME") ?? "user";
+    const dir = `${Deno.env.get("TMPDIR") ?? "/tmp"}/vlm3r-runtime-${user}`;
+    Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    Deno.env.set("XDG_RUNTIME_DIR", dir);
+  } catch {
+    // Without env or write permission Mesa only complains; nothing breaks.
+  }
 }
 
 // Software rasterisers (Mesa llvmpipe/lavapipe, SwiftShader) run invocations as SIMD lanes on
@@ -119,13 +141,16 @@ export class Gpu {
 
   /**
    * Wraps an open device; `f16` says whether `shader-f16` is enabled, `cpu` whether the adapter
-   * is a software one running on CPU cores.
+   * is a software one running on CPU cores, `slowCompiles` whether it is Mesa's GL llvmpipe,
+   * Deno's fallback where Vulkan is missing, which takes minutes to compile each new shader
+   * (Debian's mesa-vulkan-drivers gives Vulkan lavapipe instead: seconds).
    */
   constructor(
     readonly device: GPUDevice,
     readonly adapter: string,
     readonly f16: boolean,
     readonly cpu = false,
+    readonly slowCompiles = false,
   ) {
     this.limits = device.limits;
     device.lost.then(() => (this.#lost = true));

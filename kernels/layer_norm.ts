@@ -63,6 +63,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nw: vec3u,
  * ```ts
  * import { acquireGpu } from "./device.ts";
  * const gpu = await acquireGpu();
+ * if (gpu.slowCompiles) return; // Mesa's GL fallback: minutes a shader
  * const b = gpu.batch();
  * const x = b.upload(new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3]);
  * const one = b.upload(new Float32Array([1, 1, 1]), [3]), zero = b.upload(new Float32Array(3), [3]);

@@ -293,6 +293,7 @@ export interface LinearOptions {
  * ```ts
  * import { acquireGpu } from "./device.ts";
  * const gpu = await acquireGpu();
+ * if (gpu.slowCompiles) return; // Mesa's GL fallback: minutes a shader
  * const b = gpu.batch();
  * const x = b.upload(new Float32Array([1, 2]), [1, 2]);
  * const w = b.upload(new Float32Array([1, 0, 1, 1, 0, 2]), [3, 2]);

@@ -74,6 +74,7 @@ export interface PoolOptions {
  * ```ts
  * import { acquireGpu } from "./device.ts";
  * const gpu = await acquireGpu();
+ * if (gpu.slowCompiles) return; // Mesa's GL fallback: minutes a shader
  * const b = gpu.batch();
  * const x = b.upload(new Float32Array([0, 1, 2, 3]), [1, 4, 1]); // a 2x2 grid, 1 channel
  * const nl = b.upload(new Float32Array([9]), [1]);

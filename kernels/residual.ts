@@ -37,6 +37,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nw: vec3u,
  * ```ts
  * import { acquireGpu } from "./device.ts";
  * const gpu = await acquireGpu();
+ * if (gpu.slowCompiles) return; // Mesa's GL fallback: minutes a shader
  * const bt = gpu.batch();
  * const a = bt.upload(new Float32Array([1, 2]), [2]), b = bt.upload(new Float32Array([3, 4]), [2]);
  * const [y] = await bt.read([await residualAdd(bt, a, b)]);

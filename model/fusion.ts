@@ -243,6 +243,7 @@ export class FusionProjector {
    * const w = fusionProjectorWeights(await readSafetensors(`${dir}/weights.safetensors`), "w");
    * const x = await readSafetensors(`${dir}/inputs.safetensors`);
    * const gpu = await acquireGpu();
+   * if (gpu.slowCompiles) return; // Mesa's GL fallback: minutes a shader
    * const fp = new FusionProjector(gpu, w, { heads: 6, fold: true, poolFirst: true });
    * const { sequence } = await fp.run(x.get("hv")!.data, x.get("z3d")!.data, 2);
    * if (sequence!.length !== 2 * 4 * 5 * 128) throw new Error();

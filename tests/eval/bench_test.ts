@@ -8,6 +8,7 @@ import { chatComplete } from "../../io/chat.ts";
 import { extractFrames, uniformFrameIndices, videoFrameCount } from "../../io/frames.ts";
 import { decodeJpeg, encodeJpeg } from "../../io/image.ts";
 import { encodeMp4 } from "../../io/video.ts";
+import { needs } from "../_support.ts";
 import { capture } from "../_support.ts";
 
 const FRAMES = 40;
@@ -34,7 +35,9 @@ const meanOf = (jpeg: Uint8Array) => {
   return s / (img.width * img.height);
 };
 
-Deno.test("frames: count, numpy linspace sampling, and the decoded frames are the chosen ones", async () => {
+Deno.test("frames: count, numpy linspace sampling, and the decoded frames are the chosen ones", {
+  ...needs("ffmpeg", "ffprobe"),
+}, async () => {
   const dir = await Deno.makeTempDir();
   try {
     await greyVideo(`${dir}/v.mp4`);
@@ -233,57 +236,66 @@ function oracleServer(options: { failOnce?: string; delayMs?: number } = {}) {
   return { server, state, endpoint: `http://127.0.0.1:${server.addr.port}/v1` };
 }
 
-Deno.test("vlm3r bench: schema, frames, exact prompts, order, concurrency; eval scores the oracle 100", async () => {
-  const dir = await Deno.makeTempDir();
-  const { server, state, endpoint } = oracleServer();
-  try {
-    await Deno.mkdir(`${dir}/videos/scene0000_00`, { recursive: true });
-    await greyVideo(`${dir}/videos/scene0000_00/scene0000_00.mp4`);
-    await Deno.writeTextFile(
-      `${dir}/q.jsonl`,
-      QUESTIONS.map((q) => JSON.stringify(q)).join("\n") + "\n",
-    );
-    const args = [...benchArgs(dir, "videos", endpoint), "--concurrency", "2"];
-    const io = capture();
-    assertEquals(await main(args, io), 0, io.err);
-    assertEquals(state.errors, []);
-    assert(io.out.includes("5 answered, 0 already in"), io.out);
-    assertEquals(state.maxInFlight, 2);
-    assertEquals(
-      state.prompts.get("q1"),
-      "These are frames of a video.\nWhich is closest to the bed?\nOptions:\nA. chair\nB. lamp\nC. sofa\nD. tv\n" +
-        "Answer with the option's letter from the given choices directly.",
-    );
-    assertEquals(
-      state.prompts.get("q2"),
-      "These are frames of a video.\nHow many chair(s) are in this room?\n" +
-        "Please answer the question using a single word or phrase.",
-    );
-    const lines = (await Deno.readTextFile(`${dir}/p.jsonl`)).trim().split("\n").map((l) =>
-      JSON.parse(l)
-    );
-    assertEquals(lines.map((l) => l.id), ["q1", "q2", "q3", "q4", "q5"]);
-    assertEquals(lines[0].prediction, "B. lamp");
+Deno.test(
+  "vlm3r bench: schema, frames, exact prompts, order, concurrency; eval scores the oracle 100",
+  { ...needs("ffmpeg", "ffprobe") },
+  async () => {
+    const dir = await Deno.makeTempDir();
+    const { server, state, endpoint } = oracleServer();
+    try {
+      await Deno.mkdir(`${dir}/videos/scene0000_00`, { recursive: true });
+      await greyVideo(`${dir}/videos/scene0000_00/scene0000_00.mp4`);
+      await Deno.writeTextFile(
+        `${dir}/q.jsonl`,
+        QUESTIONS.map((q) => JSON.stringify(q)).join("\n") + "\n",
+      );
+      const args = [...benchArgs(dir, "videos", endpoint), "--concurrency", "2"];
+      const io = capture();
+      assertEquals(await main(args, io), 0, io.err);
+      assertEquals(state.errors, []);
+      assert(io.out.includes("5 answered, 0 already in"), io.out);
+      assertEquals(state.maxInFlight, 2);
+      assertEquals(
+        state.prompts.get("q1"),
+        "These are frames of a video.\nWhich is closest to the bed?\nOptions:\nA. chair\nB. lamp\nC. sofa\nD. tv\n" +
+          "Answer with the option's letter from the given choices directly.",
+      );
+      assertEquals(
+        state.prompts.get("q2"),
+        "These are frames of a video.\nHow many chair(s) are in this room?\n" +
+          "Please answer the question using a single word or phrase.",
+      );
+      const lines = (await Deno.readTextFile(`${dir}/p.jsonl`)).trim().split("\n").map((l) =>
+        JSON.parse(l)
+      );
+      assertEquals(lines.map((l) => l.id), ["q1", "q2", "q3", "q4", "q5"]);
+      assertEquals(lines[0].prediction, "B. lamp");
 
-    const ev = capture();
-    assertEquals(
-      await main(["eval", "--questions", `${dir}/q.jsonl`, "--predictions", `${dir}/p.jsonl`], ev),
-      0,
-      ev.err,
-    );
-    assert(/\np +100\.0 /.test(ev.out), ev.out);
+      const ev = capture();
+      assertEquals(
+        await main(
+          ["eval", "--questions", `${dir}/q.jsonl`, "--predictions", `${dir}/p.jsonl`],
+          ev,
+        ),
+        0,
+        ev.err,
+      );
+      assert(/\np +100\.0 /.test(ev.out), ev.out);
 
-    // An existing output without --resume is a usage error.
-    const again = capture();
-    assertEquals(await main(args, again), 2);
-    assert(again.err.includes("exists: add --resume to continue it, or remove it"), again.err);
-  } finally {
-    await server.shutdown();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+      // An existing output without --resume is a usage error.
+      const again = capture();
+      assertEquals(await main(args, again), 2);
+      assert(again.err.includes("exists: add --resume to continue it, or remove it"), again.err);
+    } finally {
+      await server.shutdown();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
 
-Deno.test("vlm3r bench: a crash keeps the answers so far; --resume asks only the rest", async () => {
+Deno.test("vlm3r bench: a crash keeps the answers so far; --resume asks only the rest", {
+  ...needs("ffmpeg", "ffprobe"),
+}, async () => {
   const dir = await Deno.makeTempDir();
   const { server, state, endpoint } = oracleServer({ failOnce: "q3" });
   try {
@@ -317,7 +329,9 @@ Deno.test("vlm3r bench: a crash keeps the answers so far; --resume asks only the
   }
 });
 
-Deno.test("vlm3r bench: questions without a video are skipped, counted and reported", async () => {
+Deno.test("vlm3r bench: questions without a video are skipped, counted and reported", {
+  ...needs("ffmpeg", "ffprobe"),
+}, async () => {
   const dir = await Deno.makeTempDir();
   const { server, endpoint } = oracleServer();
   try {

@@ -11,7 +11,7 @@ import { readPredictions, readQuestions } from "../../eval/records.ts";
 import { type EvalReport, writeReport } from "../../eval/report.ts";
 import { prepareQuestions } from "../../eval/score.ts";
 import { decodePng } from "../../io/image.ts";
-import { capture, renderSvg } from "../_support.ts";
+import { capture, needs, renderSvg } from "../_support.ts";
 
 const fixtures = new URL("../fixtures/eval/", import.meta.url).pathname;
 
@@ -118,43 +118,47 @@ Deno.test("VSTI report: Table 2 layout and lmms-eval overall", async () => {
   }
 });
 
-Deno.test("scores.svg renders in Chromium with bars of each series at their heights", async () => {
-  const r = await goldenReport("vsi");
-  const dir = await Deno.makeTempDir();
-  try {
-    await writeReport(r, dir);
-    const svg = await Deno.readTextFile(`${dir}/scores.svg`);
-    const width = Number(/width="(\d+)"/.exec(svg)![1]),
-      height = Number(/height="(\d+)"/.exec(svg)![1]);
-    await renderSvg(`${dir}/scores.svg`, `${dir}/scores.png`, { width, height });
-    const png = decodePng(await Deno.readFile(`${dir}/scores.png`));
-    assertEquals([png.width, png.height], [width, height]);
-    // Pixels of each series' colour below the legend (y > 80), per colour.
-    const rgb = (hex: string) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
-    const colours = [SERIES_COLORS[0], SERIES_COLORS[1], BASELINE_COLOR].map(rgb);
-    const counts = [0, 0, 0];
-    const c = png.channels;
-    for (let y = 80; y < png.height; y++) {
-      for (let x = 0; x < png.width; x++) {
-        const i = (y * png.width + x) * c;
-        colours.forEach((col, k) => {
-          if (
-            Math.abs(png.data[i] - col[0]) <= 3 && Math.abs(png.data[i + 1] - col[1]) <= 3 &&
-            Math.abs(png.data[i + 2] - col[2]) <= 3
-          ) counts[k]++;
-        });
+Deno.test(
+  "scores.svg renders in Chromium with bars of each series at their heights",
+  needs("chromium"),
+  async () => {
+    const r = await goldenReport("vsi");
+    const dir = await Deno.makeTempDir();
+    try {
+      await writeReport(r, dir);
+      const svg = await Deno.readTextFile(`${dir}/scores.svg`);
+      const width = Number(/width="(\d+)"/.exec(svg)![1]),
+        height = Number(/height="(\d+)"/.exec(svg)![1]);
+      await renderSvg(`${dir}/scores.svg`, `${dir}/scores.png`, { width, height });
+      const png = decodePng(await Deno.readFile(`${dir}/scores.png`));
+      assertEquals([png.width, png.height], [width, height]);
+      // Pixels of each series' colour below the legend (y > 80), per colour.
+      const rgb = (hex: string) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+      const colours = [SERIES_COLORS[0], SERIES_COLORS[1], BASELINE_COLOR].map(rgb);
+      const counts = [0, 0, 0];
+      const c = png.channels;
+      for (let y = 80; y < png.height; y++) {
+        for (let x = 0; x < png.width; x++) {
+          const i = (y * png.width + x) * c;
+          colours.forEach((col, k) => {
+            if (
+              Math.abs(png.data[i] - col[0]) <= 3 && Math.abs(png.data[i + 1] - col[1]) <= 3 &&
+              Math.abs(png.data[i + 2] - col[2]) <= 3
+            ) counts[k]++;
+          });
+        }
       }
+      assert(counts.every((n) => n > 500), `bars present: ${counts}`);
+      // Bars share a width, so areas are proportional to the values: the model's 8 tasks + Avg.
+      // against the oracle's 9 x 100.
+      const modelSum = [...r.models[0].scores.columns, r.models[0].scores.tableAvg]
+        .reduce((s: number, v) => s + (v ?? 0) * 100, 0);
+      assertAlmostEquals(counts[0] / counts[1], modelSum / 900, 0.02);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
     }
-    assert(counts.every((n) => n > 500), `bars present: ${counts}`);
-    // Bars share a width, so areas are proportional to the values: the model's 8 tasks + Avg.
-    // against the oracle's 9 x 100.
-    const modelSum = [...r.models[0].scores.columns, r.models[0].scores.tableAvg]
-      .reduce((s: number, v) => s + (v ?? 0) * 100, 0);
-    assertAlmostEquals(counts[0] / counts[1], modelSum / 900, 0.02);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  },
+);
 
 Deno.test("vlm3r eval: tables on stdout, reports with --out, usage and data errors", async () => {
   const dir = await Deno.makeTempDir();

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { encodeJpeg } from "../../io/image.ts";
 import { videoInfo } from "../../io/mp4.ts";
 import { encodedSize, resizeArea, resizeNearest } from "../../io/resize.ts";
-import { hasSystemFfmpeg } from "../../io/video.ts";
+import { needs } from "../_support.ts";
 import { Rng } from "../../geometry/rng.ts";
 
 Deno.test("resizeArea equals a brute-force supersampled average", () => {
@@ -44,7 +44,7 @@ Deno.test("encodedSize reads JPEG and PNG headers", () => {
 
 Deno.test({
   name: "videoInfo reads the frame rate of MP4 and MOV files made by ffmpeg",
-  ignore: !(await hasSystemFfmpeg()),
+  ...needs("ffmpeg", "ffprobe"),
   fn: async () => {
     const dir = await Deno.makeTempDir();
     try {

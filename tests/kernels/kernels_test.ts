@@ -9,15 +9,17 @@ import { attention, attentionRef } from "../../kernels/attention.ts";
 import { residualAdd, residualAddRef } from "../../kernels/residual.ts";
 import { poolNewline, poolNewlineRef } from "../../kernels/pool.ts";
 import { nmse } from "../../kernels/nmse.ts";
+import { testGpu } from "../_support.ts";
 
-const gpu = await acquireGpu();
-const opts = { sanitizeResources: false, sanitizeOps: false };
+const maybeGpu = await testGpu();
+const gpu = maybeGpu!;
+const opts = { sanitizeResources: false, sanitizeOps: false, ignore: !maybeGpu };
 const ELEMENTWISE = 1e-7, MATMUL = 5e-4;
 // f16 storage rounds every input and output to 11 significant bits (relative 2^-12 = 2.4e-4
 // per value, squared ~6e-8); measured 1e-7 to 2e-7 NMSE, so the documented bound is 1e-6.
 const F16_BOUND = 1e-6;
-const f16Skip = gpu.f16 ? false : `adapter ${gpu.adapter} lacks shader-f16`;
-if (f16Skip) console.log(`f16 kernel tests skipped: ${f16Skip}`);
+const f16Skip = !maybeGpu ? "no GPU" : gpu.f16 ? false : `adapter ${gpu.adapter} lacks shader-f16`;
+if (maybeGpu && f16Skip) console.log(`f16 kernel tests skipped: ${f16Skip}`);
 
 function randn(rng: Rng, n: number, scale = 1, offset = 0): Float32Array {
   return Float32Array.from({ length: n }, () => offset + scale * rng.normal());

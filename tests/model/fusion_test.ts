@@ -11,6 +11,7 @@ import {
   fusionProjectorWeights,
 } from "../../model/fusion.ts";
 import { DataError } from "../../io/errors.ts";
+import { testGpu } from "../_support.ts";
 
 const dir = new URL("../fixtures/fusion-tiny/", import.meta.url).pathname;
 const config = JSON.parse(await Deno.readTextFile(`${dir}config.json`));
@@ -22,8 +23,9 @@ const weights = fusionProjectorWeights(
 );
 const hv = inputs.get("hv")!.data, z3d = inputs.get("z3d")!.data;
 const frames: number = config.frames, heads: number = config.heads;
-const gpu = await acquireGpu();
-const opts = { sanitizeResources: false, sanitizeOps: false };
+const maybeGpu = await testGpu();
+const gpu = maybeGpu!;
+const opts = { sanitizeResources: false, sanitizeOps: false, ignore: !maybeGpu };
 const GOLDEN_BOUND = 1e-6;
 
 function checkAll(label: string, got: Partial<Record<FusionOutput, Float32Array>>, bound: number) {
@@ -72,7 +74,7 @@ Deno.test("frames run in chunks give the same sequence as one batch", opts, asyn
   small.destroy();
 });
 
-Deno.test("f16 storage stays close to PyTorch", { ...opts, ignore: !gpu.f16 }, async () => {
+Deno.test("f16 storage stays close to PyTorch", { ...opts, ignore: !maybeGpu?.f16 }, async () => {
   const fp = new FusionProjector(gpu, weights, {
     heads,
     fold: true,
@@ -82,7 +84,9 @@ Deno.test("f16 storage stays close to PyTorch", { ...opts, ignore: !gpu.f16 }, a
   // Documented bound for f16 storage of weights, q/k/v and attention output: 1e-4.
   checkAll("f16", await fp.run(hv, z3d, frames, ["fused", "sequence"]), 1e-4);
 });
-if (!gpu.f16) console.log(`f16 fusion test skipped: adapter ${gpu.adapter} lacks shader-f16`);
+if (maybeGpu && !gpu.f16) {
+  console.log(`f16 fusion test skipped: adapter ${gpu.adapter} lacks shader-f16`);
+}
 
 Deno.test("bf16 weights on disk load by the same key names", opts, async () => {
   const bf = fusionProjectorWeights(

@@ -2,6 +2,7 @@
 // protobuf writer, so this also checks the writer.
 import { assert } from "../assert.ts";
 import { acquireGpu } from "../../kernels/device.ts";
+import { testGpu } from "../_support.ts";
 import { nmse } from "../../kernels/nmse.ts";
 import { readSafetensors } from "../../model/weights/safetensors.ts";
 import { FusionProjector, fusionProjectorWeights } from "../../model/fusion.ts";
@@ -9,7 +10,7 @@ import { fusionProjectorOnnx } from "../../model/fusion_onnx.ts";
 import { OrtModel } from "../../model/ort_baseline.ts";
 
 const dir = new URL("../fixtures/fusion-tiny/", import.meta.url).pathname;
-const opts = { sanitizeResources: false, sanitizeOps: false };
+const opts = { sanitizeResources: false, sanitizeOps: false, ignore: !(await testGpu()) };
 
 Deno.test("WGSL and onnxruntime-web agree on fusion + projector + pooling", opts, async () => {
   const inputs = await readSafetensors(`${dir}inputs.safetensors`);

@@ -2,7 +2,7 @@
 import { assert, assertAlmostEquals, assertEquals } from "../assert.ts";
 import { join } from "node:path";
 import { decodeJpeg, decodePng, encodeJpeg } from "../../io/image.ts";
-import { hasSystemFfmpeg } from "../../io/video.ts";
+import { needs } from "../_support.ts";
 import { scaleIntrinsics } from "../../geometry/projection.ts";
 import { writeMeshPly } from "../../scene/ply.ts";
 import { DEFAULT_LABELS } from "../../scene/labels.ts";
@@ -149,7 +149,7 @@ Deno.test("scannetpp: iPhone frames with aligned poses, scaled intrinsics and re
 
 Deno.test({
   name: "scannetpp: colour decoded from the iPhone video when frames are not extracted",
-  ignore: !(await hasSystemFfmpeg()),
+  ...needs("ffmpeg", "ffprobe"),
   fn: async () => {
     const iphone = join(scene, "iphone");
     const seq = join(root, "seq");
