@@ -235,7 +235,7 @@ async function runRoute(ctx: Context): Promise<number> {
   if (count > 0 && questions.length < count && scene.objects.length > 0) {
     ctx.err(`asked ${questions.length} of ${count} questions (the other pairs were rejected)`);
   }
-  questions.slice(0, 3).forEach((q, i) =>
+  questions.forEach((q, i) =>
     routes.push({ ...q, points: q.path, label: `Q${i + 1}: ${q.answer}` })
   );
   const svg = ctx.string("svg");
@@ -244,7 +244,7 @@ async function runRoute(ctx: Context): Promise<number> {
       svg,
       routeMapSvg({ mesh: scene.mesh, nav, objects: scene.objects, routes, title: scene.name }),
     );
-    ctx.out(`map: ${svg}`);
+    ctx.out(`map: ${svg} (${routes.length} route(s) drawn)`);
   }
   const out = ctx.string("out");
   if (out) {

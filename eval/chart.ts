@@ -6,6 +6,8 @@
  * @module
  */
 
+import { textWidth } from "../geometry/labels.ts";
+
 /** One series of bars: a value per group in 0..100, `null` where there is none. */
 export interface BarSeries {
   name: string;
@@ -60,6 +62,10 @@ function labelLines(label: string, maxChars: number): string[] {
 }
 
 const fmt = (x: number) => (Math.round(x * 10) / 10).toFixed(1);
+const isNumber = (v: number | null | undefined): v is number =>
+  v !== null && v !== undefined && Number.isFinite(v);
+/** Font size of the value written over each bar. */
+const VALUE_FONT = 9;
 
 /**
  * Renders `chart` as SVG text. Geometry: y from 0 to 100, gridlines every 20; each bar's top is
@@ -98,8 +104,19 @@ export function barChartSvg(chart: BarChart): string {
     x += w;
   }
   const legendTop = top;
-  const plotTop = legendTop + legendRows.length * 20 + 16;
   const plotH = 280;
+  // Value labels that are wider than their bar stand upright above it (several bars of 100.0
+  // side by side would otherwise run together); the plot then needs room above 100.
+  const values = chart.series.flatMap((s) => s.values).filter(isNumber);
+  const pitch = nSeries > 1 ? barW : groupW; // between the centres of neighbouring labels
+  const upright = values.some((v) => textWidth(fmt(v), VALUE_FONT) > pitch - 2);
+  const valueFont = upright ? Math.min(VALUE_FONT, barW - 1) : VALUE_FONT;
+  const headroom = upright
+    ? Math.ceil(
+      Math.max(0, ...values.map((v) => textWidth(fmt(v), valueFont) + 4 - (100 - v) / 100 * plotH)),
+    )
+    : 0;
+  const plotTop = legendTop + legendRows.length * 20 + 16 + headroom;
   const plotBottom = plotTop + plotH;
   const height = plotBottom + 58;
   const yOf = (v: number) => plotTop + plotH * (1 - Math.max(0, Math.min(100, v)) / 100);
@@ -156,20 +173,23 @@ export function barChartSvg(chart: BarChart): string {
     const x0 = gx + (groupW - nSeries * barW) / 2;
     chart.series.forEach((s, i) => {
       const v = s.values[g];
-      if (v === null || v === undefined || !Number.isFinite(v)) return;
+      if (!isNumber(v)) return;
       const y = yOf(v);
       out.push(
         `<rect class="bar" x="${x0 + i * barW + 1}" y="${y}" width="${barW - 2}" height="${
           plotBottom - y
         }" fill="${s.color}"><title>${escapeXml(`${s.name}, ${group}: ${fmt(v)}`)}</title></rect>`,
       );
-      if (barW >= 14) {
-        out.push(
-          `<text x="${x0 + i * barW + barW / 2}" y="${
+      const cx = x0 + i * barW + barW / 2;
+      out.push(
+        upright
+          ? `<text class="value" x="${cx}" y="${y - 3}" transform="rotate(-90 ${cx} ${
             y - 3
-          }" text-anchor="middle" font-size="9" fill="#333333">${fmt(v)}</text>`,
-        );
-      }
+          })" dy="${valueFont * 0.35}" font-size="${valueFont}" fill="#333333">${fmt(v)}</text>`
+          : `<text class="value" x="${cx}" y="${
+            y - 3
+          }" text-anchor="middle" font-size="${valueFont}" fill="#333333">${fmt(v)}</text>`,
+      );
     });
     const mark = chart.marks?.values[g];
     if (mark !== null && mark !== undefined && Number.isFinite(mark)) {

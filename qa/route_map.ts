@@ -11,6 +11,7 @@ import { encodePng8 } from "../io/image.ts";
 import type { Vec3 } from "../geometry/vec.ts";
 import { encodeBase64Lines } from "../geometry/navmesh/_base64.ts";
 import type { RouteAnchor, RouteObject } from "./route_planning.ts";
+import { type LabelRequest, placeLabels } from "../geometry/labels.ts";
 
 /** A route to draw. */
 export interface MapRoute {
@@ -36,7 +37,19 @@ const CELL = 0.05;
 /** The map's longer side in pixels (within 40..200 pixels per metre). */
 const SIDE = 900;
 const PAD = 40;
-const ROUTE_COLORS = ["#d62728", "#9467bd", "#2ca02c", "#ff7f0e", "#8c564b"];
+// Distinct route colours (Tableau 10 without its grey); a map of more routes repeats them, and
+// each route's legend line names its question.
+const ROUTE_COLORS = [
+  "#d62728",
+  "#9467bd",
+  "#2ca02c",
+  "#ff7f0e",
+  "#8c564b",
+  "#1f77b4",
+  "#e377c2",
+  "#bcbd22",
+  "#17becf",
+];
 
 /**
  * Renders the map as an SVG document.
@@ -76,18 +89,60 @@ export function routeMapSvg(input: RouteMapInput): string {
   out.push(`<g fill="#4682b4" fill-opacity="0.28" stroke="#2b5d8a" stroke-width="0.8">`);
   for (let p = 0; p < nav.polygonCount; p++) out.push(`<polygon points="${pts(nav.polygon(p))}"/>`);
   out.push(`</g>`);
-  out.push(`<g font-size="11" text-anchor="middle">`);
-  for (const o of input.objects ?? []) {
-    out.push(
-      `<polygon points="${
-        pts(boxFootprint(o))
-      }" fill="#f2c14e" fill-opacity="0.35" stroke="#a67c00" stroke-width="1.2"/>`,
-      `<text x="${sx(o.center[0])}" y="${
-        sy(o.center[1])
-      }" dy="4" stroke="#fff" stroke-width="3" paint-order="stroke">${escape(o.category)}</text>`,
-    );
-  }
+  out.push(`<g fill="#f2c14e" fill-opacity="0.35" stroke="#a67c00" stroke-width="1.2">`);
+  for (const o of input.objects ?? []) out.push(`<polygon points="${pts(boxFootprint(o))}"/>`);
   out.push(`</g>`);
+  // Labels are placed after everything else is known, so that none covers another: anchor
+  // marks are obstacles; route labels (anchors' objects, turns) go first, object names last.
+  const marks = routes.flatMap((r) =>
+    (r.anchors ?? []).map((a) => ({
+      x: sx(a.point[0]) - 8,
+      y: sy(a.point[1]) - 8,
+      width: 16,
+      height: 16,
+    }))
+  );
+  const requests: (LabelRequest & { color: string })[] = [];
+  routes.forEach((r, i) => {
+    const color = ROUTE_COLORS[i % ROUTE_COLORS.length];
+    for (const a of r.anchors ?? []) {
+      requests.push({
+        x: sx(a.point[0]),
+        y: sy(a.point[1]),
+        text: a.object.category,
+        fontSize: 11,
+        gap: 10,
+        color,
+      });
+    }
+    (r.turnDegrees ?? []).forEach((deg, k) => {
+      const p = r.legs?.[k + 1];
+      if (!p) return;
+      requests.push({
+        x: sx(p[0]),
+        y: sy(p[1]),
+        text: `${deg > 0 ? "\u21b6 left" : "\u21b7 right"} ${Math.abs(deg).toFixed(0)}\u00b0`,
+        fontSize: 12,
+        gap: 10,
+        color,
+        bold: true,
+      });
+    });
+  });
+  for (const o of input.objects ?? []) {
+    requests.push({
+      x: sx(o.center[0]),
+      y: sy(o.center[1]),
+      text: o.category,
+      fontSize: 11,
+      centered: true,
+      color: "#000000",
+    });
+  }
+  const placed = placeLabels(requests, {
+    obstacles: marks,
+    bounds: { x: 0, y: PAD + 30, width: W, height: mapH },
+  });
   routes.forEach((r, i) => {
     const color = ROUTE_COLORS[i % ROUTE_COLORS.length];
     out.push(
@@ -104,24 +159,8 @@ export function routeMapSvg(input: RouteMapInput): string {
         `<text x="${sx(a.point[0])}" y="${
           sy(a.point[1])
         }" dy="4" font-size="10" font-weight="bold" text-anchor="middle" fill="${color}">${mark}</text>`,
-        `<text x="${sx(a.point[0]) + 10}" y="${
-          sy(a.point[1])
-        }" dy="-8" font-size="11" fill="${color}" stroke="#fff" stroke-width="3" paint-order="stroke">${
-          escape(a.object.category)
-        }</text>`,
       );
     }
-    (r.turnDegrees ?? []).forEach((deg, k) => {
-      const p = r.legs?.[k + 1];
-      if (!p) return;
-      out.push(
-        `<text x="${sx(p[0])}" y="${
-          sy(p[1])
-        }" dx="-12" dy="18" font-size="12" font-weight="bold" fill="${color}" stroke="#fff" stroke-width="3" paint-order="stroke">${
-          deg > 0 ? "\u21b6 left" : "\u21b7 right"
-        } ${Math.abs(deg).toFixed(0)}\u00b0</text>`,
-      );
-    });
     if (r.label) {
       out.push(
         `<text x="${PAD}" y="${mapH + PAD + 30 + 24 + 16 * i}" font-size="13" fill="${color}">${
@@ -131,6 +170,18 @@ export function routeMapSvg(input: RouteMapInput): string {
     }
     out.push(`</g>`);
   });
+  out.push(`<g class="labels" stroke="#fff" stroke-width="3" paint-order="stroke">`);
+  requests.forEach((q, k) => {
+    const at = placed[k];
+    out.push(
+      `<text x="${round1(at.x)}" y="${round1(at.y)}" font-size="${q.fontSize}"${
+        q.bold ? ' font-weight="bold"' : ""
+      } fill="${q.color}" data-w="${round1(at.box.width)}" data-h="${round1(at.box.height)}">${
+        escape(q.text)
+      }</text>`,
+    );
+  });
+  out.push(`</g>`);
   // Title and a 1 m scale bar.
   out.push(
     `<text x="${PAD}" y="22" font-size="15" font-weight="bold">${
@@ -230,6 +281,8 @@ function boxFootprint(o: RouteObject): Vec3[] {
     o.center[2],
   ]);
 }
+
+const round1 = (v: number) => Math.round(v * 10) / 10;
 
 function escape(s: string): string {
   return s.replace(
