@@ -4,7 +4,7 @@
  * @module
  */
 
-import { cleanupOnInterrupt, outputFolderProblem, removeTemps } from "../io/atomic.ts";
+import { cleanupOnInterrupt, removeTemps } from "../io/atomic.ts";
 import { createFramePool, synthScene, writeSynthScene } from "../scene/synth/mod.ts";
 import { type Command, type Context, UsageError } from "./_command.ts";
 
@@ -68,9 +68,6 @@ async function runSynth(ctx: Context): Promise<number> {
       "--first + --scenes must stay within 10000 (scene names are sceneXXXX_00)",
     );
   }
-
-  const outProblem = outputFolderProblem(out);
-  if (outProblem) throw new UsageError(`--out ${outProblem}`);
 
   await Deno.mkdir(out, { recursive: true });
   const bar = ctx.progress("synth", scenes * frames, "frames");

@@ -246,7 +246,7 @@ export function outputFolderProblem(path: string): string | undefined {
       if (Deno.statSync(p).isDirectory) return undefined;
       return p === resolve(path) ? `${path} is a file, not a folder` : `${path}: ${p} is a file`;
     } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      if (!(e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory)) throw e;
     }
     const up = dirname(p);
     if (up === p) return undefined;

@@ -287,7 +287,7 @@ export function fitDepth(bytes: Uint8Array, camera: Intrinsics, source: string):
       source,
       "depth",
       "a one-channel 16-bit PNG (millimetres)",
-      `a ${info.bitDepth}-bit ${info.colorType} PNG`,
+      `${info.bitDepth}-bit ${info.colorType}`,
     );
   }
   if (info.width === camera.width && info.height === camera.height) return bytes;
