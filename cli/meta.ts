@@ -6,7 +6,13 @@
 
 import { DEFAULT_LABELS, type LabelMap, parseLabelMap } from "../scene/labels.ts";
 import { DEFAULT_FRAMES } from "../scene/meta.ts";
-import { readSceneList, runMeta, splitFromListFile } from "../scene/meta_run.ts";
+import { cleanupOnInterrupt, outputFolderProblem } from "../io/atomic.ts";
+import {
+  readSceneList,
+  removeOwnMetaTemps,
+  runMeta,
+  splitFromListFile,
+} from "../scene/meta_run.ts";
 import { type DatasetName, DATASETS } from "../scene/metadata.ts";
 import { readJsonFile } from "../scene/raw.ts";
 import { type Command, type Context, UsageError } from "./_command.ts";
@@ -95,6 +101,9 @@ async function runMetaCommand(ctx: Context): Promise<number> {
   const dataset = ctx.string("dataset", true) as DatasetName;
   const root = ctx.string("root", true);
   const out = ctx.string("out", true);
+  // Checked once here, not discovered by every scene as it writes its frames.
+  const outProblem = outputFolderProblem(out);
+  if (outProblem) throw new UsageError(`--out ${outProblem}`);
   const scenesFile = ctx.string("scenes");
   const split = ctx.string("split") ?? (scenesFile ? splitFromListFile(scenesFile) : "val");
   if (!/^[\w.-]+$/.test(split)) {
@@ -116,29 +125,38 @@ async function runMetaCommand(ctx: Context): Promise<number> {
   // The bar starts once the scenes are counted.
   let bar: Progress | undefined;
   let summary;
+  // Ctrl-C removes the staged frames and half-written files, then exits 130.
+  const interrupted = () => {
+    bar?.done();
+    removeOwnMetaTemps(out, dataset, split);
+    ctx.err(`vlm3r meta: interrupted; its temporary files are removed`);
+  };
   try {
-    summary = await runMeta({
-      dataset,
-      root,
-      out,
-      split,
-      scenes,
-      labels,
-      frames,
-      seed,
-      workers,
-      format,
-      strict: ctx.flag("strict"),
-      onProgress: (done, total) => {
-        bar ??= ctx.progress(`meta ${dataset} ${split}`, total, "scenes");
-        bar.set(done);
-      },
-      onFailure: (scene, message) => ctx.err(`skipped ${scene}: ${message}`),
-    });
+    summary = await cleanupOnInterrupt(interrupted, () =>
+      runMeta({
+        dataset,
+        root,
+        out,
+        split,
+        scenes,
+        labels,
+        frames,
+        seed,
+        workers,
+        format,
+        strict: ctx.flag("strict"),
+        onProgress: (done, total) => {
+          bar ??= ctx.progress(`meta ${dataset} ${split}`, total, "scenes");
+          bar.set(done);
+        },
+        onFailure: (scene, message) => ctx.err(`skipped ${scene}: ${message}`),
+        onWarning: (message) => ctx.err(`warning: ${message}`),
+      }));
   } finally {
     bar?.done();
   }
 
+  for (const t of summary.removedTemps) ctx.err(`removed ${t}, left by an interrupted run`);
   const r = summary.reports;
   const sum = (f: (x: (typeof r)[number]) => number) => r.reduce((s, x) => s + f(x), 0);
   ctx.out(

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { cleanupOnInterrupt, removeTemps } from "../io/atomic.ts";
 import { createFramePool, synthScene, writeSynthScene } from "../scene/synth/mod.ts";
 import { type Command, type Context, UsageError } from "./_command.ts";
 
@@ -71,22 +72,32 @@ async function runSynth(ctx: Context): Promise<number> {
   await Deno.mkdir(out, { recursive: true });
   const bar = ctx.progress("synth", scenes * frames, "frames");
   const pool = workers > 1 ? createFramePool(workers) : undefined;
+  // Ctrl-C stops the renderers and removes the scene folder being built, then exits 130.
+  const interrupted = () => {
+    bar.done();
+    pool?.close();
+    removeTemps(out, { owner: "self" });
+    ctx.err(`vlm3r synth: interrupted; the scene being written is removed`);
+  };
   try {
-    for (let i = 0; i < scenes; i++) {
-      const scene = synthScene(seed, first + i, { frames, width, height, fps });
-      const report = await writeSynthScene(scene, out, {
-        workers,
-        pool,
-        video,
-        onProgress: (done) => bar.set(i * frames + done),
-      });
-      const { room, objects } = scene.layout;
-      bar.done();
-      ctx.out(
-        `${scene.name}  ${room.kind}, ${room.shape}, ${room.floorArea.toFixed(1)} m^2, ` +
-          `${objects.length} objects, ${report.frames} frames, video: ${report.video}  -> ${report.dir}`,
-      );
-    }
+    await cleanupOnInterrupt(interrupted, async () => {
+      for (let i = 0; i < scenes; i++) {
+        const scene = synthScene(seed, first + i, { frames, width, height, fps });
+        const report = await writeSynthScene(scene, out, {
+          workers,
+          pool,
+          video,
+          onProgress: (done) => bar.set(i * frames + done),
+        });
+        for (const t of report.removedTemps) ctx.err(`removed ${t}, left by an interrupted run`);
+        const { room, objects } = scene.layout;
+        bar.done();
+        ctx.out(
+          `${scene.name}  ${room.kind}, ${room.shape}, ${room.floorArea.toFixed(1)} m^2, ` +
+            `${objects.length} objects, ${report.frames} frames, video: ${report.video}  -> ${report.dir}`,
+        );
+      }
+    });
   } finally {
     bar.done();
     pool?.close();

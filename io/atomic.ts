@@ -5,11 +5,15 @@
  * @module
  */
 
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 
 let counter = 0;
 
-/** A fresh temporary path next to `path` (same folder, so the rename is atomic). */
+/**
+ * A fresh temporary path next to `path` (same folder, so the rename is atomic), named
+ * `.<name>.tmp-<pid>-<n>`: the owner process is in the name, so a later run can tell what an
+ * interrupted one left behind ({@link removeTemps}).
+ */
 export function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${Deno.pid}-${counter++}`);
 }
@@ -77,4 +81,175 @@ export async function replaceDir(from: string, to: string): Promise<void> {
   }
   await Deno.rename(from, to);
   if (moved) await Deno.remove(old, { recursive: true });
+}
+
+/** `tempPathFor`'s names: `.<target>.tmp-<pid>-<counter>`. */
+const TEMP_NAME = /^\.(.+)\.tmp-(\d+)-(\d+)$/;
+
+/**
+ * The target name and owner process of a name made by {@link tempPathFor}, or undefined for any
+ * other name.
+ *
+ * @example
+ * ```ts
+ * const t = parseTempName(".scene0000_00.tmp-4242-7");
+ * if (t?.target !== "scene0000_00" || t.pid !== 4242) throw new Error();
+ * if (parseTempName("scene0000_00.tmp-4242-7") || parseTempName(".a.tmp-x-1")) throw new Error();
+ * ```
+ */
+export function parseTempName(name: string): { target: string; pid: number } | undefined {
+  const m = name.match(TEMP_NAME);
+  return m ? { target: m[1], pid: Number(m[2]) } : undefined;
+}
+
+/**
+ * Whether process `pid` is running on this machine. When that cannot be told (no `/proc`, no
+ * `ps`), the answer is true: a temporary folder is only ever removed when its owner is known
+ * to be gone.
+ *
+ * @example
+ * ```ts
+ * if (!processAlive(Deno.pid)) throw new Error();
+ * ```
+ */
+export function processAlive(pid: number): boolean {
+  if (pid === Deno.pid) return true;
+  if (Deno.build.os === "linux") {
+    try {
+      Deno.statSync(`/proc/${pid}`);
+      return true;
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return false;
+    }
+  }
+  if (Deno.build.os === "windows") return true;
+  try {
+    // `ps -p` exits 1 when no such process exists.
+    const r = new Deno.Command("ps", { args: ["-p", String(pid)], stdout: "null", stderr: "null" })
+      .outputSync();
+    return r.success || r.code !== 1;
+  } catch {
+    return true;
+  }
+}
+
+/** Options of {@link removeTemps}. */
+export interface RemoveTempsOptions {
+  /** Only temporary names of these targets (default: any target). */
+  targets?: Iterable<string>;
+  /**
+   * Whose: `"gone"` (default), those of processes no longer running, which an interrupted run
+   * left behind; `"self"`, this process's own (a run cleaning up as it is interrupted).
+   */
+  owner?: "gone" | "self";
+}
+
+/**
+ * Removes the temporary files and folders {@link tempPathFor} made in `dir` whose owner
+ * process is gone (or, with `owner: "self"`, this process's), and returns their paths. Only
+ * names of the exact pattern `.<target>.tmp-<pid>-<n>` are touched; a missing `dir` is
+ * nothing to do. Synchronous, so an interrupt handler can call it before the process exits.
+ *
+ * @example
+ * ```ts
+ * const dir = await Deno.makeTempDir();
+ * const dead = new Deno.Command("true").spawn();
+ * await dead.status;
+ * await Deno.mkdir(`${dir}/.scene0000_00.tmp-${dead.pid}-0`);
+ * await Deno.mkdir(`${dir}/.scene0000_00.tmp-${Deno.pid}-0`);
+ * const removed = removeTemps(dir, { targets: ["scene0000_00"] });
+ * if (removed.length !== 1 || !removed[0].endsWith(`tmp-${dead.pid}-0`)) throw new Error();
+ * if (removeTemps(dir, { owner: "self" }).length !== 1) throw new Error();
+ * await Deno.remove(dir);
+ * ```
+ */
+export function removeTemps(dir: string, options: RemoveTempsOptions = {}): string[] {
+  const targets = options.targets ? new Set(options.targets) : undefined;
+  const self = options.owner === "self";
+  const removed: string[] = [];
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(dir)];
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return [];
+    throw e;
+  }
+  for (const e of entries) {
+    const t = parseTempName(e.name);
+    if (!t || (targets && !targets.has(t.target))) continue;
+    if (self ? t.pid !== Deno.pid : processAlive(t.pid)) continue;
+    const path = join(dir, e.name);
+    try {
+      Deno.removeSync(path, { recursive: true });
+      removed.push(path);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+  }
+  return removed.sort();
+}
+
+/** The exit status of a command stopped by each signal handled (128 + the signal number). */
+const SIGNAL_EXIT: Partial<Record<Deno.Signal, number>> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * Runs `body` so that an interrupt (SIGINT, Ctrl-C; and SIGTERM where the system has it) first
+ * runs `cleanup` (synchronously: remove this process's temporary output) and then exits with
+ * 128 + the signal number (130 for SIGINT). The handlers are removed when `body` settles, so
+ * the command's own exit status is untouched.
+ *
+ * @example
+ * ```ts
+ * const n = await cleanupOnInterrupt(() => {}, () => Promise.resolve(7));
+ * if (n !== 7) throw new Error();
+ * ```
+ */
+export async function cleanupOnInterrupt<T>(
+  cleanup: () => void,
+  body: () => Promise<T>,
+): Promise<T> {
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  const handlers = signals.map((signal) => {
+    const handler = () => {
+      try {
+        cleanup();
+      } finally {
+        Deno.exit(SIGNAL_EXIT[signal] ?? 1);
+      }
+    };
+    Deno.addSignalListener(signal, handler);
+    return { signal, handler };
+  });
+  try {
+    return await body();
+  } finally {
+    for (const { signal, handler } of handlers) Deno.removeSignalListener(signal, handler);
+  }
+}
+
+/**
+ * Why `path` cannot be an output folder (it, or the first existing folder above it, is a
+ * file), or undefined when it can be created or used. For a usage error before any work starts.
+ *
+ * @example
+ * ```ts
+ * const file = await Deno.makeTempFile();
+ * if (!outputFolderProblem(`${file}/sub`)?.includes("is a file")) throw new Error();
+ * if (outputFolderProblem(`/tmp/vlm3r-nonexistent/a/b`) !== undefined) throw new Error();
+ * await Deno.remove(file);
+ * ```
+ */
+export function outputFolderProblem(path: string): string | undefined {
+  let p = resolve(path);
+  for (;;) {
+    try {
+      if (Deno.statSync(p).isDirectory) return undefined;
+      return p === resolve(path) ? `${path} is a file, not a folder` : `${path}: ${p} is a file`;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory)) throw e;
+    }
+    const up = dirname(p);
+    if (up === p) return undefined;
+    p = up;
+  }
 }

@@ -97,3 +97,49 @@ export function decodeJpeg(bytes: Uint8Array): Image<Uint8Array> {
   const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
   return { width: img.width, height: img.height, channels: 4, data: img.data };
 }
+
+/** What a PNG's header says, read without decoding the pixels. */
+export interface PngInfo {
+  width: number;
+  height: number;
+  /** Bits per sample: 1, 2, 4, 8 or 16. */
+  bitDepth: number;
+  /** Samples per pixel (1 grey, 2 grey + alpha, 3 RGB, 4 RGBA; 1 for a palette). */
+  channels: number;
+  /** The colour type in words (`greyscale`, `RGB`, `palette`, ...). */
+  colorType: string;
+}
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+const PNG_COLOR_TYPES: Record<number, [string, number]> = {
+  0: ["greyscale", 1],
+  2: ["RGB", 3],
+  3: ["palette", 1],
+  4: ["greyscale + alpha", 2],
+  6: ["RGBA", 4],
+};
+
+/**
+ * The size, bit depth and colour type from a PNG's `IHDR` chunk, or undefined when `bytes` do
+ * not start like a PNG.
+ *
+ * @example
+ * ```ts
+ * const info = pngInfo(encodePng8(new Uint8Array(6), 3, 2));
+ * if (info?.bitDepth !== 8 || info.channels !== 1 || info.width !== 3) throw new Error();
+ * if (pngInfo(encodePng16(new Uint16Array(1), 1, 1))?.bitDepth !== 16) throw new Error();
+ * ```
+ */
+export function pngInfo(bytes: Uint8Array): PngInfo | undefined {
+  if (bytes.length < 29 || PNG_SIGNATURE.some((b, i) => bytes[i] !== b)) return undefined;
+  if (String.fromCharCode(...bytes.subarray(12, 16)) !== "IHDR") return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const [colorType, channels] = PNG_COLOR_TYPES[bytes[25]] ?? [`colour type ${bytes[25]}`, 0];
+  return {
+    width: view.getUint32(16),
+    height: view.getUint32(20),
+    bitDepth: bytes[24],
+    channels,
+    colorType,
+  };
+}

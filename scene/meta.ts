@@ -55,6 +55,12 @@ export interface ExtractOptions {
   seed: string;
   /** Processed folder: sampled colour and depth go to `color|depth/<split>/<scene>/`. */
   out: string;
+  /**
+   * A staging folder: when set, the frames are written to `<stage>/color|depth/<scene>/` and
+   * left there for the caller to move into place with its metadata (`runMeta` does); when
+   * absent, they replace the scene's folders under `out` as soon as they are complete.
+   */
+  stage?: string;
 }
 
 /** What happened to one scene, for the run summary. */
@@ -71,6 +77,8 @@ export interface SceneReport {
   /** Annotated instances without vertices or box, left out. */
   emptyInstances: number;
   notes: string[];
+  /** Problems that lost data without stopping the scene (the reader's, one line each). */
+  warnings: string[];
 }
 
 /** The metadata of one scene. */
@@ -262,7 +270,9 @@ export async function extractScene(raw: RawScene, options: ExtractOptions): Prom
 
   const colorDir = join(options.out, "color", options.split, raw.name);
   const depthDir = join(options.out, "depth", options.split, raw.name);
-  const tmpColor = tempPathFor(colorDir), tmpDepth = tempPathFor(depthDir);
+  const { stage } = options;
+  const tmpColor = stage ? join(stage, "color", raw.name) : tempPathFor(colorDir);
+  const tmpDepth = stage ? join(stage, "depth", raw.name) : tempPathFor(depthDir);
   await Deno.mkdir(tmpColor, { recursive: true });
   await Deno.mkdir(tmpDepth, { recursive: true });
 
@@ -328,8 +338,10 @@ export async function extractScene(raw: RawScene, options: ExtractOptions): Prom
       if (f.timestamp !== undefined) record.timestamp = f.timestamp;
       records.push(record);
     }
-    await replaceDir(tmpColor, colorDir);
-    await replaceDir(tmpDepth, depthDir);
+    if (!stage) {
+      await replaceDir(tmpColor, colorDir);
+      await replaceDir(tmpDepth, depthDir);
+    }
   } catch (e) {
     await Deno.remove(tmpColor, { recursive: true }).catch(() => {});
     await Deno.remove(tmpDepth, { recursive: true }).catch(() => {});
@@ -359,6 +371,7 @@ export async function extractScene(raw: RawScene, options: ExtractOptions): Prom
       objects,
       emptyInstances,
       notes: raw.notes,
+      warnings: raw.warnings ?? [],
     },
   };
 }

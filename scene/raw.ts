@@ -8,7 +8,7 @@
  */
 
 import { DataError } from "../io/errors.ts";
-import { decodeJpeg, decodePng, encodeJpeg, encodePng16 } from "../io/image.ts";
+import { decodeJpeg, decodePng, encodeJpeg, encodePng16, pngInfo } from "../io/image.ts";
 import { encodedSize, resizeArea, resizeNearest } from "../io/resize.ts";
 import type { Intrinsics, Mat4 } from "../geometry/pose.ts";
 import type { Obb } from "../geometry/obb.ts";
@@ -75,6 +75,11 @@ export interface RawScene {
   prepare?: (frames: RawFrame[]) => Promise<void>;
   /** Notes for the per-scene report (what was read from where). */
   notes: string[];
+  /**
+   * Problems that did not stop the scene but lose data (an annotation naming segments the mesh
+   * does not have): one line each naming the file and field, shown on stderr and reported.
+   */
+  warnings?: string[];
   /** Releases open files. */
   close(): void;
 }
@@ -273,11 +278,19 @@ export function fitColor(
  * ```
  */
 export function fitDepth(bytes: Uint8Array, camera: Intrinsics, source: string): Uint8Array {
-  const size = encodedSize(bytes);
-  if (!size || bytes[0] !== 0x89) {
-    throw new DataError(source, "depth", "a 16-bit PNG", "another format");
+  // Checked from the header even when the file is copied as is: an 8-bit depth map would pass
+  // as millimetres 0-255 and every distance read from it would be wrong.
+  const info = pngInfo(bytes);
+  if (!info) throw new DataError(source, "depth", "a one-channel 16-bit PNG", "another format");
+  if (info.bitDepth !== 16 || info.channels !== 1 || info.colorType !== "greyscale") {
+    throw new DataError(
+      source,
+      "depth",
+      "a one-channel 16-bit PNG (millimetres)",
+      `${info.bitDepth}-bit ${info.colorType}`,
+    );
   }
-  if (size.width === camera.width && size.height === camera.height) return bytes;
+  if (info.width === camera.width && info.height === camera.height) return bytes;
   const img = decodePng(bytes);
   if (!(img.data instanceof Uint16Array) || img.channels !== 1) {
     throw new DataError(source, "depth", "a one-channel 16-bit PNG", `${img.channels} channels`);

@@ -116,6 +116,7 @@ export async function readScannetScene(scanDir: string): Promise<RawScene> {
     frames,
     mask: mask?.read,
     notes,
+    warnings: mesh.warnings,
     close: () => closers.forEach((c) => c()),
   };
 }

@@ -33,6 +33,8 @@ export interface LabelledMesh {
   axisAlignment: Mat4;
   /** All `key = value` lines of `<scene>.txt`. */
   info: Map<string, string>;
+  /** One line per annotated object that names segments the mesh does not have. */
+  warnings: string[];
 }
 
 /**
@@ -121,6 +123,8 @@ export async function readScannetMesh(scanDir: string): Promise<LabelledMesh> {
   }
   const segToInstance = new Map<number, number>();
   const instances: MeshInstance[] = [];
+  const segments = new Set<unknown>(segIndices);
+  const warnings: string[] = [];
   groups.forEach((g, k) => {
     const objectId = g?.objectId ?? g?.id;
     if (
@@ -135,6 +139,19 @@ export async function readScannetMesh(scanDir: string): Promise<LabelledMesh> {
     }
     instances.push({ objectId, label: g.label });
     for (const s of g.segments) segToInstance.set(s, objectId);
+    const w = unknownSegments(g, {
+      index: k,
+      known: segments,
+      annotation: aggFile,
+      segments: segsFile,
+    });
+    if (w) {
+      // ScanNet boxes are fitted to the instance's vertices.
+      warnings.push(
+        w.message +
+          (w.all ? "; the object has no vertices and is left out" : "; its box omits them"),
+      );
+    }
   });
   const vertexInstance = new Int32Array(n);
   for (let i = 0; i < n; i++) vertexInstance[i] = segToInstance.get(segIndices[i]) ?? -1;
@@ -157,7 +174,41 @@ export async function readScannetMesh(scanDir: string): Promise<LabelledMesh> {
     instances,
     axisAlignment,
     info,
+    warnings,
   };
+}
+
+/**
+ * The warning for an annotated object (`segGroups[k]`) whose segments are not all in the
+ * over-segmentation (those parts of it have no vertices), and whether none of its segments
+ * is there; undefined when all are. Callers add what that means for their dataset.
+ *
+ * @example
+ * ```ts
+ * const w = unknownSegments({ objectId: 3, label: "chair", segments: [1, 7] }, {
+ *   index: 2, known: new Set([1, 2]), annotation: "a.json", segments: "s.json",
+ * });
+ * if (w?.message !== 'a.json: segGroups[2].segments (objectId 3 "chair"): expected segment ids in s.json, got 1 of 2 unknown: 7') throw new Error(w?.message);
+ * ```
+ */
+export function unknownSegments(
+  group: { objectId?: unknown; id?: unknown; label?: unknown; segments: unknown[] },
+  where: { index: number; known: ReadonlySet<unknown>; annotation: string; segments: string },
+): { message: string; all: boolean } | undefined {
+  const { index: k, known, annotation: aggFile, segments: segsFile } = where;
+  const missing = group.segments.filter((s) => !known.has(s));
+  if (missing.length === 0) return undefined;
+  const shown = missing.slice(0, 5).map((s) => JSON.stringify(s)).join(", ") +
+    (missing.length > 5 ? ", ..." : "");
+  const message = new DataError(
+    aggFile,
+    `segGroups[${k}].segments (objectId ${group.objectId ?? group.id} ${
+      JSON.stringify(group.label)
+    })`,
+    `segment ids in ${basename(segsFile)}`,
+    `${missing.length} of ${group.segments.length} unknown: ${shown}`,
+  ).message;
+  return { message, all: missing.length === group.segments.length };
 }
 
 async function readOrFail(file: string): Promise<Uint8Array> {

@@ -27,6 +27,7 @@ import { encodedSize } from "../io/resize.ts";
 import type { Intrinsics, Mat4 } from "../geometry/pose.ts";
 import { scaleIntrinsics } from "../geometry/projection.ts";
 import { plyToMesh, readPly } from "./ply.ts";
+import { unknownSegments } from "./scannet_mesh.ts";
 import {
   describe,
   exists,
@@ -104,6 +105,8 @@ export async function readScannetppScene(sceneDir: string): Promise<RawScene> {
   }
   const segToInstance = new Map<number, number>();
   const instances: RawInstance[] = [];
+  const segments = new Set<unknown>(segIndices);
+  const warnings: string[] = [];
   let withoutBox = 0;
   groups.forEach((g, k) => {
     const id = g?.objectId ?? g?.id;
@@ -121,6 +124,14 @@ export async function readScannetppScene(sceneDir: string): Promise<RawScene> {
       withoutBox++;
       return;
     }
+    const w = unknownSegments(g, {
+      index: k,
+      known: segments,
+      annotation: annoFile,
+      segments: segsFile,
+    });
+    // The box is annotated; the rendered 2D boxes come from the vertices.
+    if (w) warnings.push(w.message + "; its rendered 2D boxes omit them");
     instances.push({
       id,
       label: g.label,
@@ -231,6 +242,7 @@ export async function readScannetppScene(sceneDir: string): Promise<RawScene> {
       picks.forEach((f, i) => decoded.set(String(f.id), got[i]));
     },
     notes,
+    warnings,
     close: () => {},
   };
 }

@@ -20,7 +20,13 @@
  */
 
 import { join } from "node:path";
-import { replaceDir, tempPathFor, writeFileAtomic, writeJsonAtomic } from "../../io/atomic.ts";
+import {
+  removeTemps,
+  replaceDir,
+  tempPathFor,
+  writeFileAtomic,
+  writeJsonAtomic,
+} from "../../io/atomic.ts";
 import { WorkerPool } from "../../io/pool.ts";
 import { encodeMp4, hasSystemFfmpeg, type VideoEncoder } from "../../io/video.ts";
 import {
@@ -161,6 +167,8 @@ export interface WriteSynthReport {
   dir: string;
   frames: number;
   video: "ffmpeg" | "wasm" | "none";
+  /** Temporary folders of this scene that an interrupted earlier run left, removed first. */
+  removedTemps: string[];
 }
 
 /**
@@ -178,7 +186,8 @@ export function createFramePool(workers: number): WorkerPool<FrameSetup, FrameTa
 
 /**
  * Writes `scene` under `outDir/<scene name>/` in ScanNet's raw layout. The folder is built
- * under a temporary name and moved into place when complete, replacing an older copy.
+ * under a temporary name and moved into place when complete, replacing an older copy; the
+ * temporary folders of this scene left by runs that were killed are removed first.
  *
  * @example
  * ```ts
@@ -196,6 +205,8 @@ export async function writeSynthScene(
   options: WriteSynthOptions = {},
 ): Promise<WriteSynthReport> {
   const final = join(outDir, scene.name);
+  // Only this scene's: another process may be writing other scenes into the same folder.
+  const removedTemps = removeTemps(outDir, { targets: [scene.name] });
   const dir = tempPathFor(final);
   const frames = scene.poses.length;
   const k = scene.intrinsics;
@@ -260,7 +271,7 @@ export async function writeSynthScene(
     }
     await writeJsonAtomic(join(dir, "ground_truth.json"), groundTruth(scene));
     await replaceDir(dir, final);
-    return { dir: final, frames, video };
+    return { dir: final, frames, video, removedTemps };
   } catch (e) {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
     throw e;
