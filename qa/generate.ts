@@ -491,11 +491,14 @@ export async function generateQuestions(
   const failureCounts = { mesh: 0, frames: 0, answers: 0 };
   for (const r of results) {
     // One line per scene and error, naming every task it cost.
-    const lost = new Map<string, { reason: keyof typeof failureCounts; tasks: string[] }>();
+    const lost = new Map<
+      string,
+      { reason: keyof typeof failureCounts; error: string; tasks: string[] }
+    >();
     for (const s of r.skipped) {
       if (s.error) {
         const key = `${s.reason}\u0000${s.error}`;
-        const e = lost.get(key) ?? { reason: s.reason, tasks: [] };
+        const e = lost.get(key) ?? { reason: s.reason, error: s.error, tasks: [] };
         e.tasks.push(s.task);
         lost.set(key, e);
         continue;
@@ -505,8 +508,8 @@ export async function generateQuestions(
       e[s.reason]++;
       skipped.set(s.task, e);
     }
-    for (const [key, e] of lost) {
-      failures.push(`${e.tasks.join(", ")} on ${r.dataset}/${r.scene}: ${key.split("\u0000")[1]}`);
+    for (const e of lost.values()) {
+      failures.push(`${e.tasks.join(", ")} on ${r.dataset}/${r.scene}: ${e.error}`);
       failureCounts[e.reason]++;
     }
   }
