@@ -8,10 +8,17 @@
 
 import { chatComplete } from "../io/chat.ts";
 import { detectBenchmark } from "../eval/benchmarks.ts";
-import { collectAnswers, findVideo, FrameCache, SkipQuestion } from "../eval/collect.ts";
+import {
+  collectAnswers,
+  findVideo,
+  FrameCache,
+  hasContent,
+  SkipQuestion,
+} from "../eval/collect.ts";
 import { benchmarkPrompt, promptKind } from "../eval/prompt.ts";
 import { readQuestions } from "../eval/records.ts";
 import { type Command, type Context, UsageError } from "./_command.ts";
+import { checkOutputFile } from "./gen.ts";
 
 /** The `bench` command. */
 export const benchCommand: Command = {
@@ -82,6 +89,12 @@ async function runBench(ctx: Context): Promise<number> {
   const questionsPath = ctx.string("questions", true);
   const videos = ctx.string("videos", true);
   const endpoint = ctx.string("endpoint", true);
+  const protocol = URL.parse(endpoint)?.protocol;
+  if (protocol !== "http:" && protocol !== "https:") {
+    throw new UsageError(
+      `--endpoint expects an http:// or https:// URL (http://host:8000/v1), got '${endpoint}'`,
+    );
+  }
   const model = ctx.string("model", true);
   const out = ctx.string("out", true);
   const frames = ctx.int("frames", 32, { min: 1, max: 1024 });
@@ -95,9 +108,10 @@ async function runBench(ctx: Context): Promise<number> {
   };
   const resume = ctx.flag("resume");
 
-  if (!resume && await Deno.stat(out).then(() => true, () => false)) {
+  if (!resume && await hasContent(out)) {
     throw new UsageError(`${out} exists: add --resume to continue it, or remove it`);
   }
+  await checkOutputFile(out);
   const set = await readQuestions(questionsPath);
   const bench = detectBenchmark(set.questions.map((q) => q.questionType));
   const cache = new FrameCache(frames, Math.max(8, 2 * concurrency));
@@ -140,10 +154,10 @@ async function runBench(ctx: Context): Promise<number> {
       `(${report.total} questions)`,
   );
   if (report.skipped.length) {
+    const kept = report.answered + report.resumed;
     throw new Error(
-      `${report.skipped.length} questions skipped (${
-        report.skipped[0].reason
-      }); the other answers are in ${out}`,
+      `${report.skipped.length} questions skipped (${report.skipped[0].reason}); ` +
+        (kept ? `the other answers are in ${out}` : `no answer, so no ${out}`),
     );
   }
   return 0;

@@ -10,7 +10,12 @@ import { writeFileAtomic } from "../io/atomic.ts";
 import { frequencyPredictions, oraclePredictions } from "../eval/baselines.ts";
 import { answerKind, BENCHMARKS, type BenchName } from "../eval/benchmarks.ts";
 import { evaluate, type ModelAnswers, type Subset } from "../eval/evaluate.ts";
-import { readPredictions, readQuestions } from "../eval/records.ts";
+import {
+  type PredictionSet,
+  type QuestionSet,
+  readPredictions,
+  readQuestions,
+} from "../eval/records.ts";
 import { type EvalReport, tableRows, writeReport } from "../eval/report.ts";
 import { type MissingPolicy, prepareQuestions } from "../eval/score.ts";
 import { type Command, type Context, UsageError } from "./_command.ts";
@@ -94,34 +99,73 @@ async function runEval(ctx: Context): Promise<number> {
   if (new Set(names).size !== names.length) {
     throw new UsageError(`--names must be distinct, got ${names.join(", ")}`);
   }
+  const out = ctx.string("out");
   const set = await readQuestions(questionsPath);
   const models: ModelAnswers[] = [];
+  const predictions: PredictionSet[] = [];
   for (let i = 0; i < files.length; i++) {
-    models.push({ name: names[i], predictions: await readPredictions(files[i], set.questions) });
+    predictions.push(await readPredictions(files[i], set.questions));
+    models.push({ name: names[i], predictions: predictions[i] });
   }
   const report = evaluate(set, models, {
     bench: (ctx.string("bench") ?? "auto") as "auto" | "vsi" | "vsti",
     subset: (ctx.string("subset") ?? "full") as Subset,
     missing: (ctx.string("missing") ?? "skip") as MissingPolicy,
   });
-  warn(ctx, report);
+  for (const file of [set, ...predictions]) warnEncoding(ctx, file);
+  warn(ctx, report, out);
   ctx.out(summaryTable(report));
-  const out = ctx.string("out");
   if (out) {
     await writeReport(report, out);
     ctx.out(
       `reports written to ${out}/ (report.md, scores.csv, scores.json, per_question.jsonl, scores.svg)`,
     );
   }
+  // Input that was not scored as given fails the run, after the reports are written.
+  const scored = report.questionsRead - report.excluded.length;
+  const problems = [
+    scored === 0 ? "no question scored" : "",
+    report.excluded.length && scored ? `${report.excluded.length} questions left out` : "",
+    ...report.models.flatMap((m) => [
+      scored && m.scores.missing === m.results.length ? `${m.name}: no question answered` : "",
+      m.unknownIds.length ? `${m.name}: ${m.unknownIds.length} answers to unknown ids` : "",
+    ]),
+    ...[set, ...predictions].map((f) =>
+      f.invalidUtf8Lines?.length
+        ? `${f.file}: ${f.invalidUtf8Lines.length} lines not valid UTF-8`
+        : ""
+    ),
+  ].filter((p) => p !== "");
+  if (problems.length) {
+    throw new Error(`${problems.join("; ")} (see the warnings above)`);
+  }
   return 0;
 }
 
+/** One warning per line of `file` that is not valid UTF-8 (the first five, then a count). */
+function warnEncoding(ctx: Context, file: QuestionSet | PredictionSet): void {
+  const lines = file.invalidUtf8Lines ?? [];
+  for (const line of lines.slice(0, 5)) {
+    ctx.err(
+      `warning: ${file.file}:${line}: expected UTF-8 text; its bad bytes were read as U+FFFD`,
+    );
+  }
+  if (lines.length > 5) {
+    ctx.err(`warning: ${file.file}: ... and ${lines.length - 5} more lines not valid UTF-8`);
+  }
+}
+
 /** Diagnostics on stderr: questions left out, missing answers, answers to unknown ids. */
-function warn(ctx: Context, r: EvalReport): void {
+function warn(ctx: Context, r: EvalReport, out: string | undefined): void {
   if (r.excluded.length) {
     ctx.err(`warning: ${r.excluded.length} questions left out of the scores:`);
     for (const e of r.excluded.slice(0, 5)) ctx.err(`  ${e.reason}`);
-    if (r.excluded.length > 5) ctx.err(`  ... and ${r.excluded.length - 5} more (see report.md)`);
+    if (r.excluded.length > 5) {
+      ctx.err(
+        `  ... and ${r.excluded.length - 5} more ` +
+          (out ? `(all in ${join(out, "scores.json")})` : "(--out DIR lists them all)"),
+      );
+    }
   }
   for (const m of r.models) {
     if (m.scores.missing) {

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { dirname } from "node:path";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { generateQuestions, selectTasks, TASKS } from "../qa/generate.ts";
 import { loadMetadata } from "../qa/input.ts";
@@ -104,6 +105,21 @@ function parseCaps(items: string[], tasks: readonly TaskSpec[]): Record<string, 
   return caps;
 }
 
+/**
+ * Checks, before any work, that `path` (the `--out` of a command that writes one file) can be
+ * written: its folder exists and it is not a folder itself. The message names the path as the
+ * user gave it.
+ */
+export async function checkOutputFile(path: string, option = "--out"): Promise<void> {
+  const dir = dirname(path);
+  const folder = await Deno.stat(dir).catch(() => undefined);
+  if (!folder) throw new Error(`${option} ${path}: the folder ${dir} does not exist`);
+  if (!folder.isDirectory) throw new Error(`${option} ${path}: ${dir} is not a folder`);
+  if ((await Deno.stat(path).catch(() => undefined))?.isDirectory) {
+    throw new Error(`${option} ${path}: is a folder; expected a file name`);
+  }
+}
+
 /** Records as JSON lines or a JSON list (indent 4, as the reference writes). */
 function serialise(records: readonly QaRecord[], format: string): string {
   return format === "json"
@@ -137,9 +153,11 @@ async function runGen(ctx: Context): Promise<number> {
   const distance = (ctx.string("distance") ?? "vsibench") as DistanceMode;
   const format = ctx.string("format") ?? "jsonl";
   const workers = ctx.int("workers", 1, { min: 1, max: 256 });
+  await checkOutputFile(out);
 
   const loaded = await loadMetadata(metaPaths);
-  for (const p of loaded.problems) ctx.err(`warning: ${p}`);
+  for (const p of loaded.problems) ctx.err(p);
+  for (const w of loaded.warnings) ctx.err(`warning: ${w}`);
   if (loaded.scenes.length === 0) throw new Error(`no usable scenes in ${metaPaths.join(", ")}`);
   const bar = ctx.progress("gen", loaded.scenes.length, "scenes");
   const t0 = performance.now();
@@ -154,7 +172,7 @@ async function runGen(ctx: Context): Promise<number> {
   } finally {
     bar.done();
   }
-  const { records, skipped, failures } = result;
+  const { records, skipped, failures, failureCounts } = result;
   // One line per reason and scene count: "skipped in 288 scenes without frame metadata: ...".
   const groups = new Map<string, string[]>();
   for (const [task, s] of skipped) {
@@ -174,17 +192,35 @@ async function runGen(ctx: Context): Promise<number> {
   await writeFileAtomic(out, serialise(records, format));
   const secs = (performance.now() - t0) / 1000;
   const types = new Set(records.map((r) => r.question_type)).size;
-  const badScenes = loaded.problems.filter((p) => p.endsWith("scene skipped")).length;
+  const badScenes = loaded.problems.filter((p) => p.endsWith("; scene skipped")).length;
+  const ignored = loaded.problems.length - badScenes;
+  const counted = (n: number, one: string, many: string) =>
+    n ? ` (${n} ${n === 1 ? one : many})` : "";
   ctx.out(
     `${records.length} questions of ${types} types from ${loaded.scenes.length} scenes ` +
       `in ${secs.toFixed(1)} s -> ${out}` +
-      (badScenes ? ` (${badScenes} bad scenes skipped)` : "") +
-      (failures.length ? ` (${failures.length} unusable meshes)` : ""),
+      counted(badScenes, "bad scene skipped", "bad scenes skipped") +
+      counted(ignored, "metadata entry ignored", "metadata entries ignored") +
+      counted(failureCounts.mesh, "unusable mesh", "unusable meshes") +
+      counted(failureCounts.frames, "scene with unusable frames", "scenes with unusable frames") +
+      counted(
+        failureCounts.answers,
+        "task with non-finite answers",
+        "tasks with non-finite answers",
+      ),
   );
   if (ctx.flag("stats")) {
     const stats = questionStats(records, TASKS.map((t) => t.questionType));
     for (const line of formatStats(stats)) ctx.out(line);
     for (const w of skewWarnings(stats)) ctx.err(`warning: ${w}`);
+  }
+  // Input that was given but not used fails the run, after the rest is written.
+  const lost = loaded.problems.length + failures.length;
+  if (lost > 0) {
+    throw new Error(
+      `${lost} input problem${lost === 1 ? "" : "s"} (listed above) cost questions; ` +
+        `the others are in ${out}`,
+    );
   }
   return 0;
 }

@@ -39,6 +39,7 @@ export interface CollectReport {
   resumed: number;
   /** Answers asked and written by this run. */
   answered: number;
+  /** Questions skipped, in question order. */
   skipped: { id: string; reason: string }[];
 }
 
@@ -84,8 +85,9 @@ export async function answeredIds(path: string): Promise<Set<string>> {
 /**
  * Asks every question not yet answered in `options.out` and appends the answers, in question
  * order, as `{"id": ..., "prediction": ...}` lines. On a failure the answers already received
- * are written (possibly out of order) before the error propagates, so a rerun with `resume`
- * continues from there.
+ * are written (possibly out of order) before the error propagates, named with the question's
+ * id, so a rerun with `resume` continues from there. `out` is created with the first answer:
+ * a run that stops before any leaves no file behind (an empty one counts as absent).
  *
  * @example
  * ```ts
@@ -103,9 +105,8 @@ export async function collectAnswers(
   options: CollectOptions,
 ): Promise<CollectReport> {
   const done = options.resume ? await answeredIds(options.out) : new Set<string>();
-  if (!options.resume) {
-    const exists = await Deno.stat(options.out).then(() => true, () => false);
-    if (exists) throw new Error(`${options.out} exists: resume it, or remove it first`);
+  if (!options.resume && await hasContent(options.out)) {
+    throw new Error(`${options.out} exists: resume it, or remove it first`);
   }
   const todo = questions.filter((q) => !done.has(q.id));
   const report: CollectReport = {
@@ -114,9 +115,12 @@ export async function collectAnswers(
     answered: 0,
     skipped: [],
   };
-  const file = await Deno.open(options.out, { append: true, create: true });
+  let file: Deno.FsFile | undefined;
   const encoder = new TextEncoder();
+  // Writes are chained one after another, so the file is opened once.
   const write = async (text: string) => {
+    if (!text) return;
+    file ??= await Deno.open(options.out, { append: true, create: true });
     const bytes = encoder.encode(text);
     for (let off = 0; off < bytes.length;) off += await file.write(bytes.subarray(off));
   };
@@ -124,6 +128,7 @@ export async function collectAnswers(
   const ready = new Map<number, string | null>();
   let flushed = 0, next = 0, finished = report.resumed;
   let failure: unknown;
+  const skippedAt: [number, CollectReport["skipped"][number]][] = [];
   let writing = Promise.resolve();
   const flush = () => {
     let text = "";
@@ -145,10 +150,12 @@ export async function collectAnswers(
         report.answered++;
       } catch (e) {
         if (!(e instanceof SkipQuestion)) {
-          failure ??= e;
+          failure ??= e instanceof Error
+            ? new Error(`id ${q.id}: ${e.message}`, { cause: e })
+            : new Error(`id ${q.id}: ${e}`);
           return;
         }
-        report.skipped.push({ id: q.id, reason: e.message });
+        skippedAt.push([i, { id: q.id, reason: e.message }]);
         ready.set(i, null);
       }
       options.onProgress?.(++finished, questions.length);
@@ -169,9 +176,27 @@ export async function collectAnswers(
     }
   } finally {
     await writing.catch(() => {});
-    file.close();
+    file?.close();
   }
+  // In question order, whatever order the answers came in.
+  report.skipped = skippedAt.sort(([a], [b]) => a - b).map(([, s]) => s);
   return report;
+}
+
+/**
+ * Whether `path` exists and is not empty: an empty file holds no answers to lose.
+ *
+ * @example
+ * ```ts
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/empty.jsonl`, "");
+ * if (await hasContent(`${dir}/empty.jsonl`) || await hasContent(`${dir}/none.jsonl`)) throw new Error();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function hasContent(path: string): Promise<boolean> {
+  const info = await Deno.stat(path).catch(() => undefined);
+  return info !== undefined && (!info.isFile || info.size > 0);
 }
 
 /**

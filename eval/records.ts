@@ -42,6 +42,8 @@ export interface EvalQuestion {
 export interface QuestionSet {
   file: string;
   questions: EvalQuestion[];
+  /** 1-based lines of the file that are not valid UTF-8 (read with U+FFFD for the bad bytes). */
+  invalidUtf8Lines?: number[];
 }
 
 /** One model answer. */
@@ -60,6 +62,43 @@ export interface PredictionSet {
   byId: Map<string, Prediction>;
   /** Ids in the file that are not in the question set. */
   unknownIds: string[];
+  /** 1-based lines of the file that are not valid UTF-8 (read with U+FFFD for the bad bytes). */
+  invalidUtf8Lines?: number[];
+}
+
+/**
+ * A file's text as UTF-8, with the 1-based lines that are not valid UTF-8 (their bad bytes
+ * become U+FFFD, as a lenient decoder reads them), so that the caller can say where.
+ *
+ * @example
+ * ```ts
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeFile(`${dir}/p.jsonl`, Uint8Array.of(0x61, 0x0a, 0x62, 0xe9, 0x0a, 0x63));
+ * const { text, invalidLines } = await readUtf8(`${dir}/p.jsonl`);
+ * if (text !== "a\nb\ufffd\nc" || invalidLines.join() !== "2") throw new Error(invalidLines.join());
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function readUtf8(path: string): Promise<{ text: string; invalidLines: number[] }> {
+  const bytes = await Deno.readFile(path);
+  try {
+    return { text: new TextDecoder("utf-8", { fatal: true }).decode(bytes), invalidLines: [] };
+  } catch {
+    // Find the lines: a newline byte never occurs inside a UTF-8 sequence.
+    const strict = new TextDecoder("utf-8", { fatal: true });
+    const invalidLines: number[] = [];
+    for (let start = 0, line = 1; start <= bytes.length; line++) {
+      let end = bytes.indexOf(0x0a, start);
+      if (end < 0) end = bytes.length;
+      try {
+        strict.decode(bytes.subarray(start, end));
+      } catch {
+        invalidLines.push(line);
+      }
+      start = end + 1;
+    }
+    return { text: new TextDecoder().decode(bytes), invalidLines };
+  }
 }
 
 type Json = Record<string, unknown>;
@@ -193,9 +232,12 @@ export function parseQuestions(text: string, file: string): QuestionSet {
   return { file, questions };
 }
 
-/** Reads a question set file. */
+/** Reads a question set file (lines that are not valid UTF-8 in `invalidUtf8Lines`). */
 export async function readQuestions(path: string): Promise<QuestionSet> {
-  return parseQuestions(await Deno.readTextFile(path), path);
+  const { text, invalidLines } = await readUtf8(path);
+  const set = parseQuestions(text, path);
+  if (invalidLines.length) set.invalidUtf8Lines = invalidLines;
+  return set;
 }
 
 /** The first string in a possibly nested list (lmms-eval nests responses per filter). */
@@ -291,10 +333,16 @@ export function parsePredictions(
   return { file, format: format ?? "jsonl", byId, unknownIds };
 }
 
-/** Reads a predictions file and matches it to `questions`. */
+/**
+ * Reads a predictions file and matches it to `questions` (lines that are not valid UTF-8 in
+ * `invalidUtf8Lines`).
+ */
 export async function readPredictions(
   path: string,
   questions: readonly EvalQuestion[],
 ): Promise<PredictionSet> {
-  return parsePredictions(await Deno.readTextFile(path), path, questions);
+  const { text, invalidLines } = await readUtf8(path);
+  const set = parsePredictions(text, path, questions);
+  if (invalidLines.length) set.invalidUtf8Lines = invalidLines;
+  return set;
 }

@@ -1,7 +1,8 @@
 /**
  * A client of OpenAI-compatible chat-completions servers (vLLM, llama.cpp server, Ollama, ...):
  * one user message of images plus text, greedy decoding, retries with exponential backoff on
- * network errors, timeouts, 408/409/425/429 and 5xx.
+ * network errors, timeouts (a body that stalls after the headers included), 408/409/425/429
+ * and 5xx.
  *
  * @module
  */
@@ -26,7 +27,7 @@ export interface ChatRetry {
   retries?: number;
   /** First backoff in milliseconds, doubled per attempt (default 1000). */
   backoffMs?: number;
-  /** Per-request timeout in milliseconds (default 300000). */
+  /** Per-request timeout in milliseconds, headers and body together (default 300000). */
   timeoutMs?: number;
   /** Called before each retry. */
   onRetry?: (attempt: number, reason: string, waitMs: number) => void;
@@ -120,7 +121,18 @@ async function attempt(req: ChatRequest, timeoutMs: number): Promise<string> {
       name === "TimeoutError" ? `no answer within ${timeoutMs / 1000} s` : (e as Error).message,
     );
   }
-  const body = await res.text();
+  let body: string;
+  try {
+    // The timeout's signal aborts a body that stalls after the headers too.
+    body = await res.text();
+  } catch (e) {
+    const name = (e as Error)?.name;
+    throw new Transient(
+      name === "TimeoutError"
+        ? `no complete answer within ${timeoutMs / 1000} s (the body stalled after the headers)`
+        : `the answer was cut off after the headers: ${(e as Error).message}`,
+    );
+  }
   if (!res.ok) {
     const detail = `HTTP ${res.status}${
       body ? `: ${body.slice(0, 200).replace(/\s+/g, " ")}` : ""

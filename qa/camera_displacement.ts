@@ -82,6 +82,6 @@ export const cameraDisplacement: TaskFamily = {
     answer: "na",
     defaultCap: 3, // the val shell script
   }],
-  needs: { frames: true, mesh: false },
+  needs: { frames: true, mesh: false, poses: true },
   generate,
 };

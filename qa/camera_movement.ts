@@ -117,6 +117,6 @@ export const cameraMovement: TaskFamily = {
     answer: "mca" as const,
     defaultCap: 1, // the shell script: one per scene for each variant
   })),
-  needs: { frames: true, mesh: false },
+  needs: { frames: true, mesh: false, poses: true },
   generate,
 };

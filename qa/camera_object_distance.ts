@@ -143,7 +143,7 @@ export const cameraObjectDistance: TaskFamily = {
       defaultCap: v.cap, // the val shell script: 100, 100, 5
     })),
   ],
-  needs: { frames: true, mesh: false },
+  needs: { frames: true, mesh: false, poses: true },
   generate(scene, task, rng) {
     return task.name === "camera_obj_abs_dist"
       ? generateAbs(scene, task, rng)

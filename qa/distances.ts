@@ -2,6 +2,11 @@
  * Per-scene closest-point distances in the run's mode (DECISIONS 13), cached: every box is
  * sampled once and every category pair measured once, whichever tasks ask.
  *
+ * A box with a zero side has no VSI-Bench sample (the reference's grid has no values along that
+ * side and it retries forever; ours would keep only rounding-dependent boundary points, or none,
+ * and a distance of infinity): in `vsibench` mode, distances that involve one are exact. The
+ * reader warns about such boxes (`qa/input.ts`).
+ *
  * @module
  */
 
@@ -39,6 +44,7 @@ import type { DistanceMode, SceneDistances } from "./types.ts";
  * ```
  */
 export function sceneDistances(meta: SceneMeta, mode: DistanceMode): SceneDistances {
+  const exact = (b: ObjectBox) => mode === "exact" || hasZeroSide(b);
   const samples = new Map<ObjectBox, PointSample>();
   const sample = (b: ObjectBox) => {
     let s = samples.get(b);
@@ -47,7 +53,7 @@ export function sceneDistances(meta: SceneMeta, mode: DistanceMode): SceneDistan
   };
   const pairCache = new Map<string, number>();
   const boxes = (a: ObjectBox, b: ObjectBox) =>
-    mode === "exact" ? obbDistance(a, b) : sampleDistance(sample(a), sample(b));
+    exact(a) || exact(b) ? obbDistance(a, b) : sampleDistance(sample(a), sample(b));
   return {
     mode,
     boxes,
@@ -58,7 +64,7 @@ export function sceneDistances(meta: SceneMeta, mode: DistanceMode): SceneDistan
         const pairs: [ObjectBox, ObjectBox, number][] = [];
         for (const x of meta.object_bboxes[a] ?? []) {
           for (const y of meta.object_bboxes[b] ?? []) {
-            pairs.push([x, y, mode === "exact" ? 0 : sampleLowerBound(sample(x), sample(y))]);
+            pairs.push([x, y, exact(x) || exact(y) ? 0 : sampleLowerBound(sample(x), sample(y))]);
           }
         }
         // Instance pairs in order of their lower bounds: far ones are never measured.
@@ -70,7 +76,22 @@ export function sceneDistances(meta: SceneMeta, mode: DistanceMode): SceneDistan
       return d;
     },
     point(p: Readonly<Vec3>, box: ObjectBox): number {
-      return mode === "exact" ? pointObbDistance(p, box) : pointSampleDistance(p, sample(box));
+      return exact(box) ? pointObbDistance(p, box) : pointSampleDistance(p, sample(box));
     },
   };
+}
+
+/**
+ * Whether a box has a side of length 0 (a flat, line or point box), which VSI-Bench's sampled
+ * distance cannot measure.
+ *
+ * @example
+ * ```ts
+ * const box = (e: [number, number, number]) => ({ centroid: [0, 0, 0] as [number, number, number],
+ *   axesLengths: e, normalizedAxes: [1, 0, 0, 0, 1, 0, 0, 0, 1] });
+ * if (!hasZeroSide(box([1, 0, 1])) || hasZeroSide(box([1, 1e-9, 1]))) throw new Error();
+ * ```
+ */
+export function hasZeroSide(box: Pick<ObjectBox, "axesLengths">): boolean {
+  return box.axesLengths.some((e) => e === 0);
 }

@@ -18,6 +18,7 @@
 import { NavMeshBuildError } from "../geometry/navmesh/mod.ts";
 import { Rng } from "../geometry/rng.ts";
 import { DataError } from "../io/errors.ts";
+import { describeValue } from "../io/json.ts";
 import { WorkerPool } from "../io/pool.ts";
 import { readSceneMesh } from "../scene/mesh_source.ts";
 import type { SceneMeta } from "../scene/metadata.ts";
@@ -38,6 +39,7 @@ import { roomSize } from "./room_size.ts";
 import { routePlanning } from "./route_planning.ts";
 import { sampleInOrder } from "./sample.ts";
 import { fillTemplate } from "./templates.ts";
+import { framePose } from "./_scene.ts";
 import type {
   DistanceMode,
   QaDraft,
@@ -148,10 +150,12 @@ export interface SceneDrafts {
   scene: string;
   drafts: QaDraft[];
   /**
-   * Tasks skipped for want of frame metadata or meshes; with `error`, the mesh was there but
-   * could not be read or navigated (one line naming the file and what was expected).
+   * Tasks skipped for want of frame metadata or meshes. With `error` (one line naming the file,
+   * the field and what was expected), the input was there but unusable: a mesh that could not
+   * be read or navigated, a frame list that is empty or has no valid pose; or (`answers`) the
+   * task produced answers that are not finite numbers, which were dropped.
    */
-  skipped: { task: string; reason: "frames" | "mesh"; error?: string }[];
+  skipped: { task: string; reason: "frames" | "mesh" | "answers"; error?: string }[];
 }
 
 /** The root stream of a run. */
@@ -227,10 +231,18 @@ export async function generateSceneDrafts(
     drafts: [],
     skipped: [],
   };
+  const framesProblem = unusableFrames(scene);
   for (const task of tasks) {
     const family = familyOf(task.name, extra.families);
     if (family.needs.frames && !scene.frames) {
       out.skipped.push({ task: task.name, reason: "frames" });
+      continue;
+    }
+    const frameError = family.needs.frames
+      ? framesProblem.empty ?? (family.needs.poses ? framesProblem.poses : undefined)
+      : undefined;
+    if (frameError) {
+      out.skipped.push({ task: task.name, reason: "frames", error: frameError });
       continue;
     }
     if (family.needs.mesh && !extra.mesh) {
@@ -248,9 +260,52 @@ export async function generateSceneDrafts(
       out.skipped.push({ task: task.name, reason: "mesh", error: e.message });
       continue;
     }
+    // A number that JSON cannot hold would be written as `null`: never let one through.
+    const bad = drafts.filter((d) => !finiteDraft(d));
+    if (bad.length > 0) {
+      out.skipped.push({
+        task: task.name,
+        reason: "answers",
+        error: `${bad.length} question${bad.length === 1 ? "" : "s"} dropped: expected finite ` +
+          `answers and options, got ${describeValue(bad[0].answer)}` +
+          (bad[0].options ? ` of ${describeValue(bad[0].options)}` : ""),
+      });
+      drafts = drafts.filter(finiteDraft);
+    }
     out.drafts.push(...sampleInOrder(rng.child("cap"), drafts, caps[task.name]));
   }
   return out;
+}
+
+/** Whether every number of a draft's answer and options is finite. */
+function finiteDraft(d: QaDraft): boolean {
+  const ok = (v: unknown) => typeof v !== "number" || Number.isFinite(v);
+  return ok(d.answer) && (d.options ?? []).every(ok);
+}
+
+/**
+ * Why a scene's frame metadata cannot serve the families that need frames (`empty`: no
+ * frames) or poses (`poses`: no frame with a finite rigid pose), as one line naming the file
+ * and the field.
+ */
+function unusableFrames(scene: SceneInput): { empty?: string; poses?: string } {
+  const f = scene.frames;
+  if (!f) return {};
+  const file = scene.framesSource ?? scene.source;
+  if (f.frames.length === 0) {
+    return {
+      empty: new DataError(file, `${f.scene_name}.frames`, "at least one frame", "[]").message,
+    };
+  }
+  if (f.frames.some((x) => framePose(x) !== undefined)) return {};
+  return {
+    poses: new DataError(
+      file,
+      `${f.scene_name}.frames[*].camera_pose_camera_to_world`,
+      "a finite rigid camera-to-world pose in some frame",
+      `none in ${f.frames.length} frames`,
+    ).message,
+  };
 }
 
 /** A 64-bit string hash as 16 hex digits (two independent 32-bit multiplicative mixes). */
@@ -373,8 +428,13 @@ export interface GenerateResult {
   records: QaRecord[];
   /** Per task: scenes where it could not run, by reason. */
   skipped: Map<string, { frames: number; mesh: number }>;
-  /** One line per scene and task whose mesh could not be read or navigated. */
+  /**
+   * One line per scene and input problem that cost it tasks: a mesh that could not be read or
+   * navigated, frames that are empty or have no valid pose, answers that were not finite.
+   */
   failures: string[];
+  /** How many of `failures` are of each kind. */
+  failureCounts: { mesh: number; frames: number; answers: number };
 }
 
 /**
@@ -428,20 +488,34 @@ export async function generateQuestions(
   }
   const skipped = new Map<string, { frames: number; mesh: number }>();
   const failures: string[] = [];
+  const failureCounts = { mesh: 0, frames: 0, answers: 0 };
   for (const r of results) {
+    // One line per scene and error, naming every task it cost.
+    const lost = new Map<
+      string,
+      { reason: keyof typeof failureCounts; error: string; tasks: string[] }
+    >();
     for (const s of r.skipped) {
       if (s.error) {
-        failures.push(`${s.task} on ${r.dataset}/${r.scene}: ${s.error}`);
+        const key = `${s.reason}\u0000${s.error}`;
+        const e = lost.get(key) ?? { reason: s.reason, error: s.error, tasks: [] };
+        e.tasks.push(s.task);
+        lost.set(key, e);
         continue;
       }
+      if (s.reason === "answers") continue;
       const e = skipped.get(s.task) ?? { frames: 0, mesh: 0 };
       e[s.reason]++;
       skipped.set(s.task, e);
+    }
+    for (const e of lost.values()) {
+      failures.push(`${e.tasks.join(", ")} on ${r.dataset}/${r.scene}: ${e.error}`);
+      failureCounts[e.reason]++;
     }
   }
   const records = buildRecords(
     results.map((r, i) => ({ ...r, video_path: scenes[i].meta.video_path })),
     options,
   );
-  return { records, skipped, failures };
+  return { records, skipped, failures, failureCounts };
 }

@@ -9,13 +9,18 @@
  *   metadata by dataset and scene name.
  *
  * Every value is checked; a bad scene becomes one {@link DataError} line naming the file, the
- * field and what was expected, and is skipped, never silently dropped.
+ * field and what was expected, and is skipped, never silently dropped. Files may hold Python's
+ * `NaN` / `Infinity` literals (what `json.dump` writes): a scene with one is skipped with the
+ * field named, except in frame poses, where a non-finite pose (ScanNet writes `-inf`) marks the
+ * frame's pose invalid (DECISIONS 3).
  *
  * @module
  */
 
 import { basename, join } from "node:path";
 import { DataError } from "../io/errors.ts";
+import { describeValue as describe, parsePythonJson } from "../io/json.ts";
+import { hasZeroSide } from "./distances.ts";
 import type {
   DatasetName,
   FrameBox,
@@ -38,6 +43,8 @@ export interface SceneInput {
   frames?: SceneFrameMeta;
   /** The scene-metadata file it came from. */
   source: string;
+  /** The frame-metadata file of `frames`. */
+  framesSource?: string;
   /** True when the boxes had no instance ids and got sequential ones (VSI-Bench meta info). */
   syntheticIds: boolean;
 }
@@ -45,8 +52,10 @@ export interface SceneInput {
 /** What {@link loadMetadata} found. */
 export interface LoadedMetadata {
   scenes: SceneInput[];
-  /** One line per skipped scene or ignored entry. */
+  /** One line per skipped scene or ignored entry: input that is not used. */
   problems: string[];
+  /** One line per oddity that is handled and does not lose input (a box with a zero side). */
+  warnings: string[];
   /** The files read, with their detected format. */
   files: { path: string; format: MetadataFormat }[];
 }
@@ -91,11 +100,6 @@ function datasetFromFileName(file: string): DatasetName | undefined {
   return m ? datasetName(m[1]) : undefined;
 }
 
-function describe(v: unknown): string {
-  const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 40 ? s.slice(0, 37) + "..." : s;
-}
-
 function numbers(file: string, field: string, v: unknown, n: number): number[] {
   if (!Array.isArray(v) || v.length !== n || !v.every((x) => Number.isFinite(x))) {
     throw new DataError(file, field, `${n} finite numbers`, describe(v));
@@ -131,23 +135,52 @@ function parseBox(file: string, field: string, v: unknown, fallbackId: number): 
 }
 
 /**
+ * The path and value of the first non-finite number in `v` (Python's `NaN` / `Infinity`),
+ * not looking under keys in `skip`.
+ */
+function nonFinite(
+  v: unknown,
+  path: string,
+  skip: ReadonlySet<string>,
+): [string, number] | undefined {
+  if (typeof v === "number") return Number.isFinite(v) ? undefined : [path, v];
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const hit = nonFinite(v[i], `${path}[${i}]`, skip);
+      if (hit) return hit;
+    }
+  } else if (isObject(v)) {
+    for (const [k, x] of Object.entries(v)) {
+      if (skip.has(k)) continue;
+      const hit = nonFinite(x, `${path}.${k}`, skip);
+      if (hit) return hit;
+    }
+  }
+  return undefined;
+}
+
+/**
  * Parses every scene of a metadata file keyed by scene name with `parse`, after checking that
  * the entry is an object and resolving its dataset (from the entry, else the file name). A scene
- * that fails becomes a problem and is skipped; other errors propagate.
+ * that fails, or holds a non-finite number anywhere but under the keys `finiteExempt`, becomes
+ * a problem and is skipped; other errors propagate.
  */
 function eachScene<T>(
   json: unknown,
   file: string,
   parse: (name: string, v: Record<string, unknown>, dataset: DatasetName) => T,
-): { scenes: T[]; problems: DataError[] } {
+  finiteExempt: ReadonlySet<string> = new Set(),
+): { scenes: T[]; problems: DataError[]; failed: string[] } {
   if (!isObject(json)) {
     return {
       scenes: [],
       problems: [new DataError(file, "(top level)", "an object keyed by scene")],
+      failed: [],
     };
   }
   const scenes: T[] = [];
   const problems: DataError[] = [];
+  const failed: string[] = [];
   for (const [name, v] of Object.entries(json)) {
     try {
       if (!isObject(v)) throw new DataError(file, name, "a scene object", describe(v));
@@ -160,19 +193,26 @@ function eachScene<T>(
           describe(v.dataset),
         );
       }
-      scenes.push(parse(name, v, dataset));
+      const scene = parse(name, v, dataset);
+      // Fields the parser checks name themselves above; this catches the others.
+      const bad = nonFinite(v, name, finiteExempt);
+      if (bad) throw new DataError(file, bad[0], "a finite number", describe(bad[1]));
+      scenes.push(scene);
     } catch (e) {
       if (!(e instanceof DataError)) throw e;
       problems.push(e);
+      failed.push(name);
     }
   }
-  return { scenes, problems };
+  return { scenes, problems, failed };
 }
 
 /**
  * Scene metadata in vlm3r's format, the reference pipeline's, or VSI-Bench's meta info.
  * Boxes without `instance_id` get sequential ids (category by category, from 0), flagged in
- * `syntheticIds`; the dataset comes from each scene's `dataset`, else from the file name.
+ * `syntheticIds`; the dataset comes from each scene's `dataset`, else from the file name. A box
+ * with a zero side is kept with a warning: VSI-Bench's sampled distance cannot measure it (the
+ * reference loops forever), so `gen` measures its distances exactly (see `qa/distances.ts`).
  *
  * @example
  * ```ts
@@ -192,8 +232,18 @@ function eachScene<T>(
 export function parseSceneMetadata(
   json: unknown,
   file: string,
-): { scenes: Omit<SceneInput, "frames">[]; problems: DataError[] } {
-  return eachScene(json, file, (name, v, dataset) => {
+): {
+  scenes: Omit<SceneInput, "frames">[];
+  problems: DataError[];
+  warnings: string[];
+  /** The keys of the scenes in `problems`. */
+  failed: string[];
+} {
+  // The box field of the file's format, so that a scene without it is told the right name.
+  const expectedKey = detectFormat(json) === "vsibench-meta-info" ? "object_bbox" : "object_bboxes";
+  const otherKey = expectedKey === "object_bbox" ? "object_bboxes" : "object_bbox";
+  const warned = new Map<object, string[]>();
+  const parsed = eachScene(json, file, (name, v, dataset) => {
     if (!(typeof v.room_size === "number" && v.room_size >= 0)) {
       throw new DataError(file, `${name}.room_size`, "a number >= 0", describe(v.room_size));
     }
@@ -211,12 +261,13 @@ export function parseSceneMetadata(
         );
       }
     }
-    const bboxKey = "object_bboxes" in v ? "object_bboxes" : "object_bbox";
+    const bboxKey = !(expectedKey in v) && otherKey in v ? otherKey : expectedKey;
     const raw = v[bboxKey];
     if (!isObject(raw)) {
       throw new DataError(file, `${name}.${bboxKey}`, "an object of box lists", describe(raw));
     }
     const object_bboxes: Record<string, ObjectBox[]> = {};
+    const warnings: string[] = [];
     let nextId = 0, syntheticIds = false;
     for (const [c, list] of Object.entries(raw)) {
       if (!Array.isArray(list)) {
@@ -224,7 +275,20 @@ export function parseSceneMetadata(
       }
       object_bboxes[c] = list.map((b, i) => {
         if (isObject(b) && b.instance_id === undefined) syntheticIds = true;
-        return parseBox(file, `${name}.${bboxKey}.${c}[${i}]`, b, nextId++);
+        const box = parseBox(file, `${name}.${bboxKey}.${c}[${i}]`, b, nextId++);
+        if (hasZeroSide(box)) {
+          const flat = new DataError(
+            file,
+            `${name}.${bboxKey}.${c}[${i}].axesLengths`,
+            "sides > 0",
+            describe(box.axesLengths),
+          );
+          warnings.push(
+            `${flat.message}; its distances are measured exactly, not sampled as VSI-Bench does` +
+              (box.axesLengths.every((e) => e === 0) ? ", and its size is not asked" : ""),
+          );
+        }
+        return box;
       });
     }
     for (const c of Object.keys(counts)) {
@@ -240,7 +304,7 @@ export function parseSceneMetadata(
     const center = v.room_center === undefined
       ? [NaN, NaN, NaN]
       : numbers(file, `${name}.room_center`, v.room_center, 3);
-    return {
+    const scene = {
       meta: {
         scene_name: typeof v.scene_name === "string" ? v.scene_name : name,
         dataset,
@@ -254,7 +318,11 @@ export function parseSceneMetadata(
       source: file,
       syntheticIds,
     };
+    warned.set(scene, warnings);
+    return scene;
   });
+  // Only the warnings of scenes that are kept.
+  return { ...parsed, warnings: parsed.scenes.flatMap((s) => warned.get(s) ?? []) };
 }
 
 /** Orders frame ids: numbers numerically, strings by their digits then text. */
@@ -317,7 +385,8 @@ function parseFrame(file: string, field: string, v: unknown): FrameRecord {
 
 /**
  * Frame metadata (vlm3r's or the reference's), frames sorted by `frame_id`. `fps` defaults to
- * the reference's table for the dataset.
+ * the reference's table for the dataset. Non-finite numbers are allowed in poses only: such a
+ * frame keeps its place in the list, but no question uses its pose (DECISIONS 3).
  *
  * @example
  * ```ts
@@ -332,14 +401,19 @@ function parseFrame(file: string, field: string, v: unknown): FrameRecord {
 export function parseFrameMetadata(
   json: unknown,
   file: string,
-): { scenes: SceneFrameMeta[]; problems: DataError[] } {
+): { scenes: SceneFrameMeta[]; problems: DataError[]; failed: string[] } {
   return eachScene(json, file, (name, v, dataset) => {
     if (!Array.isArray(v.frames)) {
       throw new DataError(file, `${name}.frames`, "a list of frames", describe(v.frames));
     }
     const frames = v.frames.map((f, i) => parseFrame(file, `${name}.frames[${i}]`, f));
     frames.sort((a, b) => compareFrameIds(a.frame_id, b.frame_id));
-    const fps = typeof v.fps === "number" && v.fps > 0 ? v.fps : DEFAULT_FPS[dataset];
+    if (
+      v.fps !== undefined && v.fps !== null && !(Number.isFinite(v.fps) && (v.fps as number) > 0)
+    ) {
+      throw new DataError(file, `${name}.fps`, "a frame rate > 0", describe(v.fps));
+    }
+    const fps = typeof v.fps === "number" ? v.fps : DEFAULT_FPS[dataset];
     const k = isObject(v.camera_intrinsics) ? v.camera_intrinsics : {};
     return {
       scene_name: typeof v.scene_name === "string" ? v.scene_name : name,
@@ -356,7 +430,7 @@ export function parseFrameMetadata(
       img_height: Number(v.img_height),
       frames,
     };
-  });
+  }, new Set(["camera_pose_camera_to_world"]));
 }
 
 /** The JSON files of a directory that look like metadata, sorted by name. */
@@ -399,13 +473,15 @@ export async function loadMetadata(paths: readonly string[]): Promise<LoadedMeta
     } else files.push(p);
   }
   const problems: string[] = [];
+  const warnings: string[] = [];
   const scenes = new Map<string, SceneInput>();
-  const frameScenes: SceneFrameMeta[] = [];
+  const frameScenes: { frames: SceneFrameMeta; file: string }[] = [];
+  const failedScenes = new Set<string>();
   const read: LoadedMetadata["files"] = [];
   for (const file of [...new Set(files)]) {
     let json: unknown;
     try {
-      json = JSON.parse(await Deno.readTextFile(file));
+      json = parsePythonJson(await Deno.readTextFile(file));
     } catch (e) {
       throw new Error(`${file}: not readable JSON (${e instanceof Error ? e.message : e})`);
     }
@@ -420,8 +496,9 @@ export async function loadMetadata(paths: readonly string[]): Promise<LoadedMeta
     read.push({ path: file, format });
     if (format === "frames") {
       const r = parseFrameMetadata(json, file);
-      frameScenes.push(...r.scenes);
-      problems.push(...r.problems.map((e) => `${e.message}; scene skipped`));
+      frameScenes.push(...r.scenes.map((frames) => ({ frames, file })));
+      // The scene itself may still come, without frames: its frame tasks are then skipped.
+      problems.push(...r.problems.map((e) => `${e.message}; the scene's frame metadata skipped`));
     } else {
       const r = parseSceneMetadata(json, file);
       for (const s of r.scenes) {
@@ -433,15 +510,25 @@ export async function loadMetadata(paths: readonly string[]): Promise<LoadedMeta
         } else scenes.set(key, s);
       }
       problems.push(...r.problems.map((e) => `${e.message}; scene skipped`));
+      warnings.push(...r.warnings);
+      for (const name of r.failed) failedScenes.add(name);
     }
   }
-  for (const f of frameScenes) {
+  for (const { frames: f, file } of frameScenes) {
     const s = scenes.get(`${f.dataset}/${f.scene_name}`);
     if (!s) {
+      // A scene skipped for bad scene metadata is reported once, not again for its frames.
+      if (failedScenes.has(f.scene_name)) continue;
       problems.push(
-        `frame metadata of ${f.dataset}/${f.scene_name} has no scene metadata; ignored`,
+        `${file}: ${f.scene_name}: no ${f.dataset} scene metadata has this scene; its frame ` +
+          "metadata ignored",
       );
-    } else s.frames = f;
+    } else if (s.frames) {
+      problems.push(`${file}: ${f.scene_name}: also in ${s.framesSource}; the first kept`);
+    } else {
+      s.frames = f;
+      s.framesSource = file;
+    }
   }
   const ordered = [...scenes.values()].sort((a, b) =>
     a.meta.dataset === b.meta.dataset
@@ -450,5 +537,5 @@ export async function loadMetadata(paths: readonly string[]): Promise<LoadedMeta
       ? -1
       : 1
   );
-  return { scenes: ordered, problems, files: read };
+  return { scenes: ordered, problems, warnings, files: read };
 }

@@ -124,6 +124,6 @@ export const objectRelativePosition: TaskFamily = {
     answer: "mca" as const,
     defaultCap: d.cap, // the val shell script: nf 6, lr 3, ud 6
   })),
-  needs: { frames: true, mesh: false },
+  needs: { frames: true, mesh: false, poses: true },
   generate,
 };

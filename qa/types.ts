@@ -93,7 +93,11 @@ export interface QaDraft {
 export interface TaskFamily {
   name: string;
   tasks: readonly TaskSpec[];
-  needs: { frames: boolean; mesh: boolean };
+  /**
+   * What the family cannot do without: frame metadata, a mesh, and (with frames) at least one
+   * frame with a valid camera pose. A scene that lacks one loses the family's tasks, said once.
+   */
+  needs: { frames: boolean; mesh: boolean; poses?: boolean };
   /**
    * The scene's questions of one task, already capped as the reference caps them (some tasks
    * subsample candidates before computing answers). Pure given its inputs: all randomness

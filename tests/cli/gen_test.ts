@@ -3,6 +3,7 @@ import { assert, assertEquals } from "../assert.ts";
 import { main } from "../../cli/main.ts";
 import type { QaRecord } from "../../qa/types.ts";
 import { capture } from "../_support.ts";
+import { renamed, synthInput, writeMetadataFiles } from "../qa/synth_metadata.ts";
 
 const FIXTURE = new URL("../fixtures/qa/vsibench_meta_info/", import.meta.url).pathname;
 
@@ -120,4 +121,63 @@ Deno.test("vlm3r gen: usage errors exit 2, bad input exits 1", async () => {
   io = capture();
   assertEquals(await main(["gen", "--meta", "/nonexistent/meta", "--out", "x.jsonl"], io), 1);
   assertEquals(io.err, "vlm3r gen: /nonexistent/meta: no such file or directory\n");
+});
+
+Deno.test("vlm3r gen: a skipped scene or unusable frames exit 1 after the rest is written", async () => {
+  const dir = await Deno.makeTempDir();
+  const base = await synthInput();
+  const bad = renamed(base, "scene0001_00");
+  bad.meta.room_size = 1111.25;
+  const empty = renamed(base, "scene0002_00");
+  empty.frames!.frames = [];
+  const files = await writeMetadataFiles(dir, [base, bad, empty], {
+    scenes: (t) => t.replace("1111.25", "NaN"),
+  });
+  const out = join(dir, "q.jsonl");
+  const io = capture();
+  const code = await main(
+    ["gen", "--meta", dir, "--out", out, "--tasks", "room_size_estimation,camera_displacement"],
+    io,
+  );
+  assertEquals(code, 1, io.err);
+  assertEquals(io.err.trimEnd().split("\n"), [
+    `${files.scenes}: scene0001_00.room_size: expected a number >= 0, got NaN; scene skipped`,
+    `skipped camera_displacement on scannet/scene0002_00: ${files.frames}: scene0002_00.frames: ` +
+    "expected at least one frame, got []",
+    `vlm3r gen: 2 input problems (listed above) cost questions; the others are in ${out}`,
+  ]);
+  assert(io.out.includes("(1 bad scene skipped) (1 scene with unusable frames)"), io.out);
+  const rs = (await Deno.readTextFile(out)).trimEnd().split("\n").map((l) =>
+    JSON.parse(l) as QaRecord
+  );
+  assertEquals(
+    new Set(rs.map((r) => `${r.scene_name} ${r.question_type}`)),
+    new Set([
+      "scene0000_00 room_size_estimation",
+      "scene0000_00 camera_displacement",
+      "scene0002_00 room_size_estimation",
+    ]),
+  );
+  // Without the bad scenes: exit 0.
+  await writeMetadataFiles(dir, [base]);
+  assertEquals(await main(["gen", "--meta", dir, "--out", out, "-q"], capture()), 0);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("vlm3r gen: --out in a missing folder or naming a folder fails at once, naming it", async () => {
+  const dir = await Deno.makeTempDir();
+  let io = capture();
+  assertEquals(
+    await main(["gen", "--meta", FIXTURE, "--out", "no/such/dir/q.jsonl"], io),
+    1,
+  );
+  assertEquals(
+    io.err,
+    "vlm3r gen: --out no/such/dir/q.jsonl: the folder no/such/dir does not exist\n",
+  );
+  io = capture();
+  assertEquals(await main(["gen", "--meta", FIXTURE, "--out", dir], io), 1);
+  assertEquals(io.err, `vlm3r gen: --out ${dir}: is a folder; expected a file name\n`);
+  assertEquals([...Deno.readDirSync(dir)], []);
+  await Deno.remove(dir, { recursive: true });
 });

@@ -4,6 +4,7 @@
 
 import { assert, assertEquals } from "../assert.ts";
 import { main } from "../../cli/main.ts";
+import { collectAnswers } from "../../eval/collect.ts";
 import { chatComplete } from "../../io/chat.ts";
 import { extractFrames, uniformFrameIndices, videoFrameCount } from "../../io/frames.ts";
 import { decodeJpeg, encodeJpeg } from "../../io/image.ts";
@@ -352,6 +353,126 @@ Deno.test("vlm3r bench: questions without a video are skipped, counted and repor
     assertEquals(await Deno.readTextFile(`${dir}/p.jsonl`), '{"id":7,"prediction":"B. lamp"}\n');
   } finally {
     await server.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** A server whose answers stall after the headers for the first `stalls` requests. */
+function stallingServer(stalls: number) {
+  let calls = 0;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    await req.text();
+    if (++calls <= stalls) {
+      // Headers and the start of the JSON, then nothing more: the stream is never closed.
+      const body = new ReadableStream({
+        start(c) {
+          c.enqueue(new TextEncoder().encode('{"choices": ['));
+        },
+      });
+      return new Response(body, { headers: { "content-type": "application/json" } });
+    }
+    return Response.json({ choices: [{ message: { role: "assistant", content: "C" } }] });
+  });
+  return { server, endpoint: `http://127.0.0.1:${server.addr.port}/v1`, calls: () => calls };
+}
+
+Deno.test("chat client: a body that stalls after the headers is retried; giving up names the URL", async () => {
+  const { server, endpoint, calls } = stallingServer(3);
+  try {
+    const retries: string[] = [];
+    const answer = await chatComplete({ endpoint, model: "m", text: "?" }, {
+      timeoutMs: 200,
+      backoffMs: 1,
+      onRetry: (n, why) => retries.push(`${n} ${why}`),
+    });
+    assertEquals(answer, "C");
+    assertEquals(
+      retries,
+      [1, 2, 3].map((n) =>
+        `${n} no complete answer within 0.2 s (the body stalled after the headers)`
+      ),
+    );
+    assertEquals(calls(), 4);
+  } finally {
+    await server.shutdown();
+  }
+  const always = stallingServer(Infinity);
+  try {
+    const questions = [QUESTIONS[0], QUESTIONS[1]].map((q, i) => ({
+      id: q.id,
+      questionType: q.question_type,
+      question: q.question,
+      options: q.options,
+      groundTruth: q.ground_truth,
+      line: i + 1,
+    }));
+    const dir = await Deno.makeTempDir();
+    const out = `${dir}/p.jsonl`;
+    let msg = "";
+    await collectAnswers(questions, {
+      out,
+      concurrency: 1,
+      ask: () =>
+        chatComplete({ endpoint: always.endpoint, model: "m", text: "?" }, {
+          retries: 1,
+          timeoutMs: 100,
+          backoffMs: 1,
+        }),
+    }).catch((e) => (msg = e.message));
+    assertEquals(
+      msg,
+      `id q1: ${always.endpoint}/chat/completions: gave up after 2 attempts: no complete answer ` +
+        "within 0.1 s (the body stalled after the headers)",
+    );
+    // Stopped before any answer: no file left to force --resume.
+    assertEquals(await Deno.stat(out).then(() => true, () => false), false);
+    await Deno.remove(dir, { recursive: true });
+  } finally {
+    await always.server.shutdown();
+  }
+});
+
+Deno.test("vlm3r bench: a bad endpoint is a usage error at once; no answer leaves no --out", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const endpoint of ["localhost:8000/v1", "ftp://host/v1", "file:///tmp/x"]) {
+      const io = capture();
+      // The questions do not exist either: the endpoint is checked first.
+      assertEquals(await main(benchArgs(dir, "v", endpoint), io), 2, endpoint);
+      assert(
+        io.err.startsWith(
+          `vlm3r bench: --endpoint expects an http:// or https:// URL (http://host:8000/v1), ` +
+            `got '${endpoint}'\n`,
+        ),
+        io.err,
+      );
+    }
+    // Every question skipped (no videos): exit 1, and no empty p.jsonl to trip the next run.
+    await Deno.writeTextFile(
+      `${dir}/q.jsonl`,
+      QUESTIONS.map((q) => JSON.stringify(q)).join("\n") + "\n",
+    );
+    await Deno.mkdir(`${dir}/v`);
+    for (let run = 0; run < 2; run++) {
+      const io = capture();
+      assertEquals(await main(benchArgs(dir, "v", "http://127.0.0.1:9/v1"), io), 1, io.err);
+      assert(io.err.includes("5 questions skipped (id q1: no video for scene0000_00"), io.err);
+      assert(io.err.endsWith(`no answer, so no ${dir}/p.jsonl\n`), io.err);
+      assertEquals(await Deno.stat(`${dir}/p.jsonl`).then(() => true, () => false), false);
+    }
+    // An empty file from elsewhere holds nothing to lose: no --resume needed.
+    await Deno.writeTextFile(`${dir}/p.jsonl`, "");
+    assertEquals(await main(benchArgs(dir, "v", "http://127.0.0.1:9/v1"), capture()), 1);
+    // --out in a missing folder: said at once, with the path as given.
+    const io = capture();
+    const args = benchArgs(dir, "v", "http://127.0.0.1:9/v1");
+    args[args.indexOf("--out") + 1] = `${dir}/nope/p.jsonl`;
+    assertEquals(await main(args, io), 1);
+    assertEquals(
+      io.err,
+      `vlm3r bench: --out ${dir}/nope/p.jsonl: the folder ${dir}/nope does not exist\n`,
+    );
+  } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });

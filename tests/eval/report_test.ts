@@ -181,7 +181,8 @@ Deno.test("vlm3r eval: tables on stdout, reports with --out, usage and data erro
       "--out",
       `${dir}/r`,
     ], io);
-    assertEquals(code, 0, io.err);
+    // other.jsonl answers an id the questions do not have: ignored, said, exit 1.
+    assertEquals(code, 1, io.err);
     assert(io.out.includes("VSI-Bench: 215 questions scored (full)"), io.out);
     assert(/golden_vsi_predictions +56\.8 +62\.0/.test(io.out), io.out);
     assert(
@@ -191,6 +192,9 @@ Deno.test("vlm3r eval: tables on stdout, reports with --out, usage and data erro
     assert(
       io.err.includes("warning: other: 1 answers to ids not in the questions (first: 99999)"),
       io.err,
+    );
+    assert(
+      io.err.endsWith("vlm3r eval: other: 1 answers to unknown ids (see the warnings above)\n"),
     );
     for (
       const f of ["report.md", "scores.csv", "scores.json", "per_question.jsonl", "scores.svg"]
@@ -225,7 +229,7 @@ Deno.test("vlm3r eval: tables on stdout, reports with --out, usage and data erro
       `vlm3r eval: ${dir}/bad.jsonl:1: prediction: expected a string, a number or null, got ["A"]\n`,
     );
 
-    // Ground truth 0: named on stderr, left out, no crash.
+    // Ground truth 0: named on stderr, left out, no crash; the reports written, exit 1.
     await Deno.writeTextFile(
       `${dir}/q0.jsonl`,
       '{"id": 1, "question_type": "object_counting", "ground_truth": "0"}\n{"id": 2, "question_type": "object_counting", "ground_truth": "2"}\n',
@@ -245,12 +249,13 @@ Deno.test("vlm3r eval: tables on stdout, reports with --out, usage and data erro
         "--out",
         `${dir}/r0`,
       ], io),
-      0,
+      1,
     );
     assert(
       io.err.includes(`${dir}/q0.jsonl: id 1: ground_truth: expected a non-zero number, got "0"`),
       io.err,
     );
+    assert(io.err.endsWith("vlm3r eval: 1 questions left out (see the warnings above)\n"));
     assert((await Deno.readTextFile(`${dir}/r0/report.md`)).includes("## Left out"));
   } finally {
     await Deno.remove(dir, { recursive: true });

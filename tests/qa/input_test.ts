@@ -1,7 +1,9 @@
 import { join } from "node:path";
 import { assert, assertEquals, assertRejects } from "../assert.ts";
 import { detectFormat, loadMetadata } from "../../qa/input.ts";
+import { framePose } from "../../qa/_scene.ts";
 import { poseRows } from "./builders.ts";
+import { renamed, synthInput, writeMetadataFiles } from "./synth_metadata.ts";
 
 const FIXTURE = new URL("../fixtures/qa/vsibench_meta_info/", import.meta.url).pathname;
 
@@ -81,7 +83,10 @@ Deno.test("vlm3r metadata with frames: paired by dataset and scene, sorted frame
   assertEquals(scenes[0].frames!.frames.map((f) => f.frame_id), [0, 12, 30]);
   assertEquals(scenes[1].frames, undefined);
   assert(!scenes[0].syntheticIds);
-  assertEquals(problems, ["frame metadata of scannet/scene0099_00 has no scene metadata; ignored"]);
+  assertEquals(problems, [
+    `${join(dir, "scannet_frame_metadata_val.json")}: scene0099_00: no scannet scene metadata ` +
+    "has this scene; its frame metadata ignored",
+  ]);
   await Deno.remove(dir, { recursive: true });
 });
 
@@ -131,5 +136,95 @@ Deno.test("reference-format files: dataset names normalised, from the file name 
   const { scenes } = await loadMetadata([dir]);
   assertEquals(scenes.map((x) => x.meta.dataset), ["scannetpp", "scannetpp"]);
   assertEquals(detectFormat({ x: { object_bboxes: {} } }), "scenes");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("Python's NaN / Infinity literals: the scene with one is skipped by field, -inf poses are invalid frames", async () => {
+  const dir = await Deno.makeTempDir();
+  const base = await synthInput();
+  const [good, badRoom, badBox, badExtra, infPoses, badFrames] = [0, 1, 2, 3, 4, 5].map((i) =>
+    renamed(base, `scene000${i}_00`)
+  );
+  // Sentinels in the data, replaced by the literals Python's json.dump writes.
+  badRoom.meta.room_size = 1111.25;
+  const cat = Object.keys(badBox.meta.object_bboxes)[0];
+  badBox.meta.object_bboxes[cat][0].centroid[1] = 2222.25;
+  (badExtra.meta as unknown as Record<string, unknown>).score = 3333.25;
+  const invalid = [infPoses.frames!.frames[1].frame_id, infPoses.frames!.frames[4].frame_id];
+  for (const f of infPoses.frames!.frames) {
+    if (invalid.includes(f.frame_id)) {
+      f.camera_pose_camera_to_world = f.camera_pose_camera_to_world.map((r) =>
+        r.map(() => 4444.25)
+      );
+    }
+  }
+  const frameWithBox = badFrames.frames!.frames.findIndex((f) => f.bboxes_2d.length > 0);
+  badFrames.frames!.frames[frameWithBox].bboxes_2d[0].bbox_2d[2] = 5555.25;
+  const files = await writeMetadataFiles(dir, [
+    good,
+    badRoom,
+    badBox,
+    badExtra,
+    infPoses,
+    badFrames,
+  ], {
+    scenes: (t) =>
+      t.replace("1111.25", "NaN").replace("2222.25", "Infinity").replace("3333.25", "-Infinity"),
+    frames: (t) => t.replaceAll("4444.25", "-Infinity").replace("5555.25", "NaN"),
+  });
+  assert((await Deno.readTextFile(files.frames)).includes("-Infinity"));
+  const { scenes, problems, warnings } = await loadMetadata([dir]);
+  const box = badBox.meta.object_bboxes[cat][0].centroid;
+  const bbox = badFrames.frames!.frames[frameWithBox].bboxes_2d[0].bbox_2d;
+  assertEquals(problems, [
+    `${files.frames}: scene0005_00.frames[${frameWithBox}].bboxes_2d[0].bbox_2d: expected 4 ` +
+    `finite numbers, got [${bbox[0]},${bbox[1]},NaN,${
+      bbox[3]
+    }]; the scene's frame metadata skipped`,
+    `${files.scenes}: scene0001_00.room_size: expected a number >= 0, got NaN; scene skipped`,
+    `${files.scenes}: scene0002_00.object_bboxes.${cat}[0].centroid: expected 3 finite numbers, ` +
+    `got [${box[0]},Infinity,${box[2]}]; scene skipped`,
+    `${files.scenes}: scene0003_00.score: expected a finite number, got -Infinity; scene skipped`,
+  ]);
+  assertEquals(warnings, []);
+  assertEquals(scenes.map((s) => s.meta.scene_name), [
+    "scene0000_00",
+    "scene0004_00",
+    "scene0005_00",
+  ]);
+  // ScanNet's -inf poses: the frames stay (they count in "frame k of N"), their poses invalid.
+  const kept = scenes[1].frames!.frames;
+  assertEquals(kept.length, base.frames!.frames.length);
+  assertEquals(kept.filter((f) => framePose(f) === undefined).map((f) => f.frame_id), invalid);
+  assertEquals(scenes[1].framesSource, files.frames);
+  assertEquals(scenes[2].frames, undefined);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("vlm3r metadata: problems name object_bboxes; zero-size boxes warned; frames given twice", async () => {
+  const dir = await Deno.makeTempDir();
+  const base = await synthInput();
+  const missing = renamed(base, "scene0001_00");
+  delete (missing.meta as Partial<typeof missing.meta>).object_bboxes;
+  const flat = renamed(base, "scene0002_00");
+  const cat = Object.keys(flat.meta.object_bboxes)[0];
+  flat.meta.object_bboxes[cat][0].axesLengths = [0, 0, 0];
+  const files = await writeMetadataFiles(dir, [base, missing, flat]);
+  // The same frames again, in a second file.
+  const again = join(dir, "scannet_frame_metadata_val2.json");
+  await Deno.copyFile(files.frames, again);
+  const { scenes, problems, warnings } = await loadMetadata([dir]);
+  assertEquals(problems, [
+    `${files.scenes}: scene0001_00.object_bboxes: expected an object of box lists, got undefined; ` +
+    "scene skipped",
+    `${again}: scene0000_00: also in ${files.frames}; the first kept`,
+    `${again}: scene0002_00: also in ${files.frames}; the first kept`,
+  ]);
+  assertEquals(warnings, [
+    `${files.scenes}: scene0002_00.object_bboxes.${cat}[0].axesLengths: expected sides > 0, ` +
+    "got [0,0,0]; its distances are measured exactly, not sampled as VSI-Bench does, and its " +
+    "size is not asked",
+  ]);
+  assertEquals(scenes.map((s) => s.meta.scene_name), ["scene0000_00", "scene0002_00"]);
   await Deno.remove(dir, { recursive: true });
 });

@@ -297,9 +297,14 @@ Deno.test("gen route_planning: a missing scan or boxes in another frame cost tha
       ],
       io,
     );
-    assertEquals(code, 0, io.err);
+    // Meshes given but unusable: exit 1, after the other questions are written.
+    assertEquals(code, 1, io.err);
     const lines = io.err.trimEnd().split("\n");
-    assertEquals(lines.length, 2, io.err);
+    assertEquals(lines.length, 3, io.err);
+    assertEquals(
+      lines[2],
+      `vlm3r gen: 2 input problems (listed above) cost questions; the others are in ${out}`,
+    );
     assertEquals(
       lines[0],
       `skipped route_planning on scannet/${b}: ${join(root, b, `${b}_vh_clean_2.ply`)}: bounds: ` +

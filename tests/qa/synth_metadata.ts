@@ -14,6 +14,7 @@
 import { join } from "node:path";
 import { linspace, obbCorners } from "../../geometry/box_distance.ts";
 import { decodePng } from "../../io/image.ts";
+import { synthScene, writeSynthScene } from "../../scene/synth/mod.ts";
 import type { FrameBox, ObjectBox, SceneFrameMeta, SceneMeta } from "../../scene/metadata.ts";
 import type { SceneInput } from "../../qa/input.ts";
 
@@ -135,4 +136,64 @@ export async function synthMetadata(dir: string, k = 32): Promise<SceneInput> {
     })),
   };
   return { meta, frames, source: join(dir, "ground_truth.json"), syntheticIds: false };
+}
+
+const synthCache = new Map<string, Promise<SceneInput>>();
+
+/**
+ * Scene and frame metadata of one small synthetic scene (`synth` seed `seed`, scene 0, 24
+ * frames of 64 x 48), written once per process and returned as a fresh copy each call, so that
+ * a test can break it as it likes.
+ */
+export async function synthInput(seed = "bad-input"): Promise<SceneInput> {
+  let p = synthCache.get(seed);
+  if (!p) {
+    p = (async () => {
+      const dir = await Deno.makeTempDir({ prefix: "vlm3r-synth-input-" });
+      try {
+        const scene = synthScene(seed, 0, { frames: 24, width: 64, height: 48, fps: 2 });
+        const report = await writeSynthScene(scene, dir, { workers: 1, video: "none" });
+        return await synthMetadata(report.dir, 24);
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    })();
+    synthCache.set(seed, p);
+  }
+  return structuredClone(await p);
+}
+
+/**
+ * Writes scenes as vlm3r metadata files in `dir` (`scannet_metadata_val.json` and, for scenes
+ * with frames, `scannet_frame_metadata_val.json`), each scene under its `scene_name`; the
+ * `edit` hooks get the JSON text before it is written (to put Python's `NaN` in, say).
+ */
+export async function writeMetadataFiles(
+  dir: string,
+  scenes: readonly SceneInput[],
+  edit: { scenes?: (text: string) => string; frames?: (text: string) => string } = {},
+): Promise<{ scenes: string; frames: string }> {
+  const files = {
+    scenes: join(dir, "scannet_metadata_val.json"),
+    frames: join(dir, "scannet_frame_metadata_val.json"),
+  };
+  const text = (entries: [string, unknown][]) =>
+    JSON.stringify(Object.fromEntries(entries), null, 1);
+  const sceneText = text(scenes.map((s) => [s.meta.scene_name, s.meta]));
+  await Deno.writeTextFile(files.scenes, edit.scenes ? edit.scenes(sceneText) : sceneText);
+  const withFrames = scenes.filter((s) => s.frames);
+  if (withFrames.length) {
+    const frameText = text(withFrames.map((s) => [s.meta.scene_name, s.frames]));
+    await Deno.writeTextFile(files.frames, edit.frames ? edit.frames(frameText) : frameText);
+  }
+  return files;
+}
+
+/** A copy of `scene` renamed to `name` (scene and frame metadata alike). */
+export function renamed(scene: SceneInput, name: string): SceneInput {
+  const s = structuredClone(scene);
+  s.meta.scene_name = name;
+  s.meta.video_path = `${name}.mp4`;
+  if (s.frames) s.frames.scene_name = name;
+  return s;
 }
