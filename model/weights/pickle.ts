@@ -162,7 +162,7 @@ export function unpickle(
   const utf8 = (b: Uint8Array) => new TextDecoder("utf-8", { fatal: false }).decode(b);
   const line = () => {
     const end = bytes.indexOf(0x0a, p);
-    if (end < 0) fail("a newline-terminated argument", "end of data");
+    if (end < 0) fail("a newline-terminated argument", "end of data (truncated pickle)");
     const s = new TextDecoder("latin1").decode(bytes.subarray(p, end));
     p = end + 1;
     return s;

@@ -419,7 +419,8 @@ export type PickleOut =
   | { tuple: PickleOut[] }
   | Map<string, PickleOut>
   | { object: string; state: PickleOut }
-  | { tensor: string };
+  | { reduce: string; args: PickleOut[] }
+  | { tensor: string; offset?: number; shape: readonly number[]; stride?: readonly number[] };
 
 const STORAGE_OF: Record<TorchWriteTensor["dtype"], [string, number]> = {
   F32: ["FloatStorage", 4],
@@ -441,27 +442,46 @@ export async function writeTorch(
   tensors: ReadonlyMap<string, HostTensor | TorchWriteTensor>,
   options: TorchWriteOptions = {},
 ): Promise<void> {
-  const root = options.root ?? path.replace(/^.*\//, "").replace(/\.[^.]*$/, "");
-  const w = new PickleWriter(options.protocol ?? 2);
-  const records: { name: string; bytes: Uint8Array }[] = [];
   const dict = new Map<string, PickleOut>(options.extra ?? []);
   const sd = new Map<string, PickleOut>();
-  const data = new Map<string, TorchWriteTensor>();
+  const storages = new Map<string, TorchWriteStorage>();
   for (const [name, t] of tensors) {
     const wt: TorchWriteTensor = "bytes" in t
       ? t
       : { shape: t.shape, dtype: "F32", bytes: new Uint8Array(t.data.slice().buffer) };
-    const key = String(data.size);
-    data.set(key, wt);
-    sd.set(name, { tensor: key });
+    const key = String(storages.size);
+    storages.set(key, { dtype: wt.dtype, bytes: wt.bytes });
+    sd.set(name, { tensor: key, shape: wt.shape });
   }
   if (options.nestUnder) dict.set(options.nestUnder, sd);
   else for (const [k, v] of sd) dict.set(k, v);
-  const pkl = w.dump(dict, data);
-  records.push({ name: `${root}/data.pkl`, bytes: pkl });
-  for (const [key, t] of data) records.push({ name: `${root}/data/${key}`, bytes: t.bytes });
-  records.push({ name: `${root}/version`, bytes: new TextEncoder().encode("3\n") });
-  await writeZip(path, records);
+  await writeTorchPickle(path, dict, storages, options);
+}
+
+/** A storage to write: raw little-endian bytes of `dtype`. */
+export interface TorchWriteStorage {
+  dtype: TorchWriteTensor["dtype"];
+  bytes: Uint8Array;
+}
+
+/**
+ * Writes any {@link PickleOut} value as a `torch.save` zip whose tensor leaves
+ * (`{tensor: key, offset, shape, stride}`) view the given storages: views with offsets and
+ * strides, and storages shared between tensors, are possible. Deterministic.
+ */
+export async function writeTorchPickle(
+  path: string,
+  value: PickleOut,
+  storages: ReadonlyMap<string, TorchWriteStorage>,
+  options: { root?: string; protocol?: 2 | 4 } = {},
+): Promise<void> {
+  const root = options.root ?? path.replace(/^.*\//, "").replace(/\.[^.]*$/, "");
+  const pkl = new PickleWriter(options.protocol ?? 2).dump(value, storages);
+  await writeZip(path, [
+    { name: `${root}/data.pkl`, bytes: pkl },
+    ...[...storages].map(([key, s]) => ({ name: `${root}/data/${key}`, bytes: s.bytes })),
+    { name: `${root}/version`, bytes: new TextEncoder().encode("3\n") },
+  ]);
 }
 
 /** A small pickler for the values of {@link PickleOut} (protocols 2 and 4). */
@@ -470,11 +490,11 @@ export class PickleWriter {
   #memo = new Map<string, number>();
   constructor(readonly protocol: 2 | 4) {}
 
-  /** Pickles `value`; `{tensor: key}` leaves refer to `tensors.get(key)`. */
-  dump(value: PickleOut, tensors: ReadonlyMap<string, TorchWriteTensor> = new Map()): Uint8Array {
+  /** Pickles `value`; `{tensor: key}` leaves view `storages.get(key)`. */
+  dump(value: PickleOut, storages: ReadonlyMap<string, TorchWriteStorage> = new Map()): Uint8Array {
     this.#out = [0x80, this.protocol];
     this.#memo.clear();
-    this.#value(value, tensors);
+    this.#value(value, storages);
     this.#out.push(0x2e);
     return Uint8Array.from(this.#out);
   }
@@ -535,7 +555,7 @@ export class PickleWriter {
     items.forEach((f) => f());
     this.#out.push(items.length <= 3 ? [0, 0x85, 0x86, 0x87][items.length] : 0x74);
   }
-  #value(v: PickleOut, tensors: ReadonlyMap<string, TorchWriteTensor>): void {
+  #value(v: PickleOut, tensors: ReadonlyMap<string, TorchWriteStorage>): void {
     if (v === null) this.#out.push(0x4e);
     else if (v === true) this.#out.push(0x88);
     else if (v === false) this.#out.push(0x89);
@@ -573,11 +593,18 @@ export class PickleWriter {
       this.#out.push(0x29, 0x81);
       this.#value(v.state, tensors);
       this.#out.push(0x62);
+    } else if ("reduce" in v) {
+      const dot = v.reduce.lastIndexOf(".");
+      this.#global(v.reduce.slice(0, dot), v.reduce.slice(dot + 1));
+      this.#tuple(v.args.map((x) => () => this.#value(x, tensors)));
+      this.#out.push(0x52);
     } else {
-      const t = tensors.get(v.tensor)!;
-      const [storage, es] = STORAGE_OF[t.dtype];
-      const n = t.bytes.length / es;
-      const stride = t.shape.map((_, i) => t.shape.slice(i + 1).reduce((a, b) => a * b, 1));
+      const s = tensors.get(v.tensor);
+      if (!s) throw new Error(`no storage ${v.tensor} to write`);
+      const [storage, es] = STORAGE_OF[s.dtype];
+      const n = s.bytes.length / es;
+      const stride = v.stride ??
+        v.shape.map((_, i) => v.shape.slice(i + 1).reduce((a, b) => a * b, 1));
       this.#global("torch._utils", "_rebuild_tensor_v2");
       this.#tuple([
         () => {
@@ -590,8 +617,8 @@ export class PickleWriter {
           ]);
           this.#out.push(0x51); // BINPERSID
         },
-        () => this.#int(0),
-        () => this.#tuple(t.shape.map((d) => () => this.#int(d))),
+        () => this.#int(v.offset ?? 0),
+        () => this.#tuple(v.shape.map((d) => () => this.#int(d))),
         () => this.#tuple(stride.map((d) => () => this.#int(d))),
         () => this.#out.push(0x89),
         () => {
