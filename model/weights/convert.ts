@@ -66,6 +66,8 @@ export interface ConvertOptions {
   onProgress?: (done: number, total: number) => void;
   /** Input files to record (size and sha256) under their role. */
   provenance?: { role: string; path: string }[];
+  /** Replace an existing `out` (swapped in only once the new model is complete). */
+  replace?: boolean;
 }
 
 /** One stored piece of a tensor. */
@@ -389,7 +391,12 @@ export async function convertRelease(
       sources,
     };
     await Deno.writeTextFile(`${tmp}/manifest.json`, JSON.stringify(manifest, null, 1) + "\n");
+    const old = `${out.replace(/\/+$/, "")}.old`;
+    const present = await Deno.stat(out).then(() => true, () => false);
+    if (present && !options.replace) throw new Error(`${out} exists`);
+    if (present) await Deno.rename(out, old);
     await Deno.rename(tmp, out);
+    if (present) await Deno.remove(old, { recursive: true });
     return manifest;
   } catch (e) {
     await Deno.remove(tmp, { recursive: true }).catch(() => {});

@@ -209,7 +209,13 @@ export async function openRelease(
 
   // --- tensors
   const baseSrc = await openSafetensors(base);
-  files.push(base);
+  const shardFiles: string[] = [];
+  for await (const f of Deno.readDir(base)) {
+    if (f.name.endsWith(".safetensors") || f.name === "model.safetensors.index.json") {
+      shardFiles.push(`${base}/${f.name}`);
+    }
+  }
+  files.push(...shardFiles.sort());
   const producers = new Map<string, Producer>();
   const dropped: DroppedTensor[] = [];
   const used = new Set(specs.map((s) => s.name));
