@@ -68,8 +68,8 @@ export const LLAVA_ADDED_TOKENS: Record<string, number> = {
   "<image>": 151646,
 };
 
-/** The release's `config.json` fields (LLaVA-Qwen plus VLM-3R's spatial fields). */
-function loraConfigJson(): Record<string, unknown> {
+/** The tiny release's `config.json` (LLaVA-Qwen fields plus VLM-3R's spatial fields). */
+export function loraConfigJson(): Record<string, unknown> {
   return {
     _name_or_path: "LLaVA-Video-tiny-Qwen2",
     architectures: ["LlavaQwenForCausalLM"],
