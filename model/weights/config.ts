@@ -423,7 +423,7 @@ export class PyCall {
  * @example
  * ```ts
  * const c = parsePython("A(B(x=1, y=(2, -inf)), z='s')", "args") as PyCall;
- * if (c.fn !== "A" || c.kwargs.z !== "s" || (c.args[0] as PyCall).kwargs.y.toString() !== "2,-Infinity") throw new Error();
+ * if (c.fn !== "A" || c.kwargs.z !== "s" || String((c.args[0] as PyCall).kwargs.y) !== "2,-Infinity") throw new Error();
  * ```
  */
 export function parsePython(src: string, where: string): unknown {
