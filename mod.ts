@@ -276,7 +276,17 @@ export { erf, gelu } from "./kernels/gelu.ts";
 export { nmse } from "./kernels/nmse.ts";
 
 // Model: safetensors weights, the fusion block and projector, their ONNX form.
-export { type HostTensor, parseSafetensors, readSafetensors } from "./model/weights/safetensors.ts";
+export {
+  type HostTensor,
+  openSafetensors,
+  parseSafetensors,
+  readSafetensors,
+} from "./model/weights/safetensors.ts";
+export { type TensorSource } from "./model/weights/source.ts";
+export { openTorch, readTorch, tensorsOf, torchSource } from "./model/weights/torch.ts";
+export { type ModelConfig } from "./model/weights/config.ts";
+export { openRelease, type Release, type ReleasePaths } from "./model/weights/release.ts";
+export { convertRelease, type Manifest, openModel } from "./model/weights/convert.ts";
 export {
   foldLinear,
   type FusionOptions,

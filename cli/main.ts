@@ -17,11 +17,14 @@ import {
   UsageError,
 } from "./_command.ts";
 import { benchCommand } from "./bench.ts";
+import { convert } from "./convert.ts";
 import { demo } from "./demo.ts";
 import { evalCommand } from "./eval.ts";
 import { route } from "./route.ts";
 import { meta } from "./meta.ts";
 import { gen } from "./gen.ts";
+import { inspect } from "./inspect.ts";
+import { model } from "./model.ts";
 import { synth } from "./synth.ts";
 
 /** The tool's version (from deno.json). */
@@ -36,6 +39,9 @@ export const COMMANDS: readonly Command[] = [
   evalCommand,
   benchCommand,
   demo,
+  model,
+  convert,
+  inspect,
 ];
 
 const GLOBAL_FLAGS = ["--help", "-h", "--version", "-V", "--debug", "--quiet", "-q"];
