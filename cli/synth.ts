@@ -4,7 +4,7 @@
  * @module
  */
 
-import { cleanupOnInterrupt, removeTemps } from "../io/atomic.ts";
+import { cleanupOnInterrupt, outputFolderProblem, removeTemps } from "../io/atomic.ts";
 import { createFramePool, synthScene, writeSynthScene } from "../scene/synth/mod.ts";
 import { type Command, type Context, UsageError } from "./_command.ts";
 
@@ -54,6 +54,8 @@ export const synth: Command = {
 
 async function runSynth(ctx: Context): Promise<number> {
   const out = ctx.string("out", true);
+  const outProblem = outputFolderProblem(out);
+  if (outProblem) throw new UsageError(`--out ${outProblem}`);
   const scenes = ctx.int("scenes", 1, { min: 1, max: 10000 });
   const first = ctx.int("first", 0, { min: 0, max: 9999 });
   const frames = ctx.int("frames", 300, { min: 1, max: 100000 });

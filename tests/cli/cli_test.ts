@@ -59,6 +59,7 @@ Deno.test("usage errors exit 2 and name the valid choices", async () => {
       ["synth", "--out", "x", "--frames=-5"],
       /--frames expects an integer in 1\.\.100000, got '-5'/,
     ],
+    [["synth", "--out", "/dev/null/sub"], /--out .*is a file/],
     [
       ["gen", "--meta", "m", "--out", "q.jsonl", "--per-scene", "-2"],
       /--per-scene expects an integer in 0\.\./,
@@ -75,23 +76,12 @@ Deno.test("usage errors exit 2 and name the valid choices", async () => {
 Deno.test("runtime failures print one line and exit 1; --debug adds the stack", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    // The output folder's parent is a file: mkdir fails at run time.
-    await Deno.writeTextFile(`${dir}/file`, "");
-    const args = [
-      "synth",
-      "--out",
-      `${dir}/file/sub`,
-      "--frames",
-      "2",
-      "--width",
-      "16",
-      "--height",
-      "16",
-    ];
+    // A mesh that is not there is found only when the command runs.
+    const args = ["route", "--mesh", `${dir}/missing.ply`];
     let io = capture();
     assertEquals(await main(args, io), 1);
     assertEquals(io.err.trim().split("\n").length, 1, io.err);
-    assert(io.err.startsWith("vlm3r synth: "), io.err);
+    assert(io.err.startsWith("vlm3r route: "), io.err);
     io = capture();
     assertEquals(await main([...args, "--debug"], io), 1);
     assert(
