@@ -1,0 +1,228 @@
+/**
+ * What the two vision towers share: reading weights by name from a {@link TensorSource} with
+ * their shapes checked once, uploading them, the pre-norm transformer pieces both towers are
+ * made of, and recording layer after layer into command batches of bounded size.
+ *
+ * @module
+ */
+
+import { DataError } from "../io/errors.ts";
+import type { Batch, DType, Gpu, GpuTensor } from "../kernels/device.ts";
+import { attention } from "../kernels/attention.ts";
+import { layerNorm } from "../kernels/layer_norm.ts";
+import { linear } from "../kernels/linear.ts";
+import { residualAdd } from "../kernels/residual.ts";
+import { rope2d } from "../kernels/rope2d.ts";
+import type { LinearWeights, NormWeights } from "./fusion.ts";
+import type { TensorSource } from "./weights/source.ts";
+
+/** Reads tensors `prefix + key` from a source, checking their shapes. */
+export class WeightReader {
+  /** `label` names the source in errors (a file or folder). */
+  constructor(
+    readonly source: TensorSource,
+    readonly prefix: string,
+    readonly label: string,
+  ) {}
+
+  /** Whether the source has `prefix + key`. */
+  has(key: string): boolean {
+    return this.source.info(this.prefix + key) !== undefined;
+  }
+
+  /** The tensor `prefix + key` as float32; `null` dimensions match any size. */
+  async tensor(key: string, shape: readonly (number | null)[]): Promise<Float32Array> {
+    const name = this.prefix + key;
+    const info = this.source.info(name);
+    const want = `a tensor [${shape.map((d) => d ?? "n")}]`;
+    if (!info) throw new DataError(this.label, name, want, "none");
+    const ok = info.shape.length === shape.length &&
+      shape.every((d, i) => d === null || d === info.shape[i]);
+    if (!ok) throw new DataError(this.label, name, want, `[${info.shape}]`);
+    return (await this.source.read(name)).data;
+  }
+
+  /** Shape of `prefix + key` (a missing tensor is a `DataError`). */
+  shape(key: string): readonly number[] {
+    const info = this.source.info(this.prefix + key);
+    if (!info) throw new DataError(this.label, this.prefix + key, "a tensor", "none");
+    return info.shape;
+  }
+
+  /** `key.weight` `[out, in]` and `key.bias` `[out]`. */
+  async linear(key: string, out: number, inp: number): Promise<LinearWeights> {
+    return {
+      weight: await this.tensor(`${key}.weight`, [out, inp]),
+      bias: await this.tensor(`${key}.bias`, [out]),
+      out,
+      in: inp,
+    };
+  }
+
+  /** `key.weight` and `key.bias`, both `[d]`. */
+  async norm(key: string, d: number): Promise<NormWeights> {
+    return {
+      weight: await this.tensor(`${key}.weight`, [d]),
+      bias: await this.tensor(`${key}.bias`, [d]),
+    };
+  }
+}
+
+/** Rows `[i*n, (i+1)*n)` of a linear layer (the q, k or v part of a fused qkv projection). */
+export function rowsOf(l: LinearWeights, i: number, n: number): LinearWeights {
+  return {
+    weight: l.weight.subarray(i * n * l.in, (i + 1) * n * l.in),
+    bias: l.bias.subarray(i * n, (i + 1) * n),
+    out: n,
+    in: l.in,
+  };
+}
+
+/** A linear layer on the GPU. */
+export interface GpuLinear {
+  /** `[out, in]`, f32 or f16. */
+  w: GpuTensor;
+  /** `[out]`, f32. */
+  b: GpuTensor;
+}
+
+/** Affine layer-norm parameters on the GPU. */
+export interface GpuNorm {
+  g: GpuTensor;
+  b: GpuTensor;
+}
+
+/** Uploads a linear layer with its weight in `precision`. */
+export function uploadLinear(gpu: Gpu, l: LinearWeights, precision: DType): GpuLinear {
+  return { w: gpu.tensor(l.weight, [l.out, l.in], precision), b: gpu.tensor(l.bias, [l.out]) };
+}
+
+/** Uploads layer-norm parameters. */
+export function uploadNorm(gpu: Gpu, n: NormWeights): GpuNorm {
+  const d = n.weight.length;
+  return { g: gpu.tensor(n.weight, [d]), b: gpu.tensor(n.bias, [d]) };
+}
+
+/** Frees every GPU tensor found in `value` (objects and arrays of them, walked deeply). */
+export function destroyAll(value: unknown): void {
+  if (!value || typeof value !== "object" || ArrayBuffer.isView(value)) return;
+  if ("buffer" in value && value.buffer instanceof GPUBuffer) {
+    value.buffer.destroy();
+    return;
+  }
+  for (const v of Object.values(value)) destroyAll(v);
+}
+
+/** Storage of the activations a tower keeps in f16 when asked (q, k, v, attention output). */
+export interface TowerOptions {
+  /** Weights and attention operands in "f16" (needs `shader-f16`) or "f32" (default). */
+  precision?: DType;
+  /**
+   * Bytes of temporaries one command batch may hold before it is submitted (default 1 GiB):
+   * bigger batches wait on the GPU less often, smaller ones need less memory.
+   */
+  batchBytes?: number;
+}
+
+/** Checks that `precision` can run on `gpu`. */
+export function checkPrecision(gpu: Gpu, precision: DType, tower: string): void {
+  if (precision === "f16" && !gpu.f16) {
+    throw new Error(`${tower}: precision f16 needs shader-f16, which ${gpu.adapter} lacks`);
+  }
+}
+
+/**
+ * Records steps into command batches, submitting one whenever the temporaries of the next
+ * step would take it over `budget` bytes. Anything that must outlive a step lives in
+ * persistent tensors (`gpu.empty`) and is copied there with {@link copyRows}.
+ */
+export class BatchChain {
+  #batch: Batch;
+  #bytes = 0;
+
+  constructor(readonly gpu: Gpu, readonly budget: number) {
+    this.#batch = gpu.batch();
+  }
+
+  /** The batch to record the next step into, after making room for `bytes` of temporaries. */
+  async next(bytes: number): Promise<Batch> {
+    if (this.#bytes > 0 && this.#bytes + bytes > this.budget) {
+      await this.#batch.submit();
+      this.#batch = this.gpu.batch();
+      this.#bytes = 0;
+    }
+    this.#bytes += bytes;
+    return this.#batch;
+  }
+
+  /** Submits what is recorded and reads `tensors` (persistent ones) back. */
+  async read(tensors: readonly GpuTensor[]): Promise<Float32Array[]> {
+    const out = await this.#batch.read(tensors);
+    this.#batch = this.gpu.batch();
+    this.#bytes = 0;
+    return out;
+  }
+}
+
+/**
+ * Records a copy of `rows` rows of `width` f32 values from `src` (starting at row `srcRow`) to
+ * `dst` (at row `dstRow`).
+ */
+export function copyRows(
+  batch: Batch,
+  src: GpuTensor,
+  srcRow: number,
+  dst: GpuTensor,
+  dstRow: number,
+  rows: number,
+  width: number,
+): void {
+  batch.copy(src.buffer, srcRow * width * 4, dst.buffer, dstRow * width * 4, rows * width * 4);
+}
+
+/** The projections of one attention, on the GPU. */
+export interface GpuAttention {
+  q: GpuLinear;
+  k: GpuLinear;
+  v: GpuLinear;
+  o: GpuLinear;
+  heads: number;
+}
+
+/** RoPE tables `[N, D]` for the queries and the keys of an attention (none: no RoPE). */
+export interface RopeTables {
+  q?: GpuTensor;
+  k?: GpuTensor;
+}
+
+/**
+ * Records `o(attention(q(x), k(y), v(y)))` with RoPE on q and k when tables are given; `x`
+ * `[B, Nq, D]`, `y` `[B, Nk, D]` (normalised inputs, f32). Result `[B, Nq, D]` in f32.
+ */
+export async function attend(
+  b: Batch,
+  x: GpuTensor,
+  y: GpuTensor,
+  a: GpuAttention,
+  rope: RopeTables,
+  act: DType,
+): Promise<GpuTensor> {
+  let q = await linear(b, x, a.q.w, a.q.b, { out: act });
+  let k = await linear(b, y, a.k.w, a.k.b, { out: act });
+  const v = await linear(b, y, a.v.w, a.v.b, { out: act });
+  if (rope.q) q = await rope2d(b, q, rope.q, a.heads);
+  if (rope.k) k = await rope2d(b, k, rope.k, a.heads);
+  const o = await attention(b, q, k, v, { heads: a.heads });
+  return await linear(b, o, a.o.w, a.o.b);
+}
+
+/** `x + f(LN(x))`: a pre-norm residual branch. */
+export async function residual(
+  b: Batch,
+  x: GpuTensor,
+  norm: GpuNorm,
+  eps: number,
+  f: (h: GpuTensor) => Promise<GpuTensor>,
+): Promise<GpuTensor> {
+  return await residualAdd(b, x, await f(await layerNorm(b, x, norm.g, norm.b, eps)));
+}
