@@ -362,7 +362,8 @@ export async function loadCut3rWeights(
   };
 }
 
-interface GpuBlock {
+/** An encoder block on the GPU ({@link uploadCut3rBlock}). */
+export interface GpuCut3rBlock {
   norm1: GpuNorm;
   attn: GpuAttention;
   norm2: GpuNorm;
@@ -370,10 +371,73 @@ interface GpuBlock {
   fc2: GpuLinear;
 }
 
-interface GpuDecBlock extends GpuBlock {
+/** A decoder block on the GPU ({@link uploadCut3rBlock}). */
+export interface GpuCut3rDecoderBlock extends GpuCut3rBlock {
   normY: GpuNorm;
   cross: GpuAttention;
   norm3: GpuNorm;
+}
+
+/** Uploads an encoder or decoder block with `heads` heads, weights in `precision`. */
+export function uploadCut3rBlock<B extends EncoderBlockWeights>(
+  gpu: Gpu,
+  blk: B,
+  heads: number,
+  precision: DType,
+): B extends DecoderBlockWeights ? GpuCut3rDecoderBlock : GpuCut3rBlock;
+export function uploadCut3rBlock(
+  gpu: Gpu,
+  blk: EncoderBlockWeights | DecoderBlockWeights,
+  heads: number,
+  precision: DType,
+): GpuCut3rBlock | GpuCut3rDecoderBlock {
+  const lin = (l: LinearWeights) => uploadLinear(gpu, l, precision);
+  const out: GpuCut3rBlock = {
+    norm1: uploadNorm(gpu, blk.norm1),
+    attn: { q: lin(blk.q), k: lin(blk.k), v: lin(blk.v), o: lin(blk.proj), heads },
+    norm2: uploadNorm(gpu, blk.norm2),
+    fc1: lin(blk.fc1),
+    fc2: lin(blk.fc2),
+  };
+  if (!("normY" in blk)) return out;
+  return {
+    ...out,
+    normY: uploadNorm(gpu, blk.normY),
+    cross: { q: lin(blk.cq), k: lin(blk.ck), v: lin(blk.cv), o: lin(blk.cproj), heads },
+    norm3: uploadNorm(gpu, blk.norm3),
+  };
+}
+
+/** RoPE tables for a block's queries and keys (see `rope2dTable`); absent: no RoPE. */
+export type { RopeTables };
+
+/**
+ * Records one CUT3R block on `x` `[B, N, D]`: `x += attn(LN1 x)` (RoPE `self`); for a decoder
+ * block with `mem` `[B, M, D]`, `x += cross(LN2 x, norm_y(mem))` (RoPE `cross`: q at x's
+ * positions, k at mem's); then `x += mlp(LN x)` with the exact GELU. `act` is the storage of
+ * q, k, v and the attention output.
+ */
+export async function cut3rBlock(
+  b: Batch,
+  blk: GpuCut3rBlock | GpuCut3rDecoderBlock,
+  x: GpuTensor,
+  mem: GpuTensor | null,
+  rope: { self: RopeTables; cross?: RopeTables },
+  eps: number,
+  act: DType = "f32",
+): Promise<GpuTensor> {
+  let h = await residual(b, x, blk.norm1, eps, (n) => attend(b, n, n, blk.attn, rope.self, act));
+  let mlpNorm = blk.norm2;
+  if (mem) {
+    const d = blk as GpuCut3rDecoderBlock;
+    const ym = await layerNorm(b, mem, d.normY.g, d.normY.b, eps);
+    h = await residual(b, h, d.norm2, eps, (n) => attend(b, n, ym, d.cross, rope.cross ?? {}, act));
+    mlpNorm = d.norm3;
+  }
+  return await residual(b, h, mlpNorm, eps, async (n) => {
+    const hidden = await linear(b, n, blk.fc1.w, blk.fc1.b, { gelu: true });
+    return await linear(b, hidden, blk.fc2.w, blk.fc2.b);
+  });
 }
 
 /** RoPE tables of one grid: per branch, its own positions and the other's. */
@@ -422,21 +486,21 @@ export class Cut3rTower {
   readonly #budget: number;
   readonly #w: {
     patch: GpuLinear;
-    enc: GpuBlock[];
+    enc: GpuCut3rBlock[];
     encNorm: GpuNorm;
     decoderEmbed: GpuLinear;
     decoderEmbedState: GpuLinear;
     registerTokens: GpuTensor;
     poseToken: GpuTensor;
-    dec: GpuDecBlock[];
-    decState: GpuDecBlock[];
+    dec: GpuCut3rDecoderBlock[];
+    decState: GpuCut3rDecoderBlock[];
     decNorm: GpuNorm;
     decNormState: GpuNorm;
     projQ: GpuLinear;
     maskedToken: GpuTensor;
     mem: GpuTensor;
-    read: GpuDecBlock[];
-    write: GpuDecBlock[];
+    read: GpuCut3rDecoderBlock[];
+    write: GpuCut3rDecoderBlock[];
   };
   readonly #tables = new Map<number, Tables>();
 
@@ -457,19 +521,10 @@ export class Cut3rTower {
     checkPrecision(gpu, this.#act, "cut3r");
     const lin = (l: LinearWeights) => uploadLinear(gpu, l, this.#act);
     const norm = (n: NormWeights) => uploadNorm(gpu, n);
-    const block = (b: EncoderBlockWeights, heads: number): GpuBlock => ({
-      norm1: norm(b.norm1),
-      attn: { q: lin(b.q), k: lin(b.k), v: lin(b.v), o: lin(b.proj), heads },
-      norm2: norm(b.norm2),
-      fc1: lin(b.fc1),
-      fc2: lin(b.fc2),
-    });
-    const dec = (b: DecoderBlockWeights, heads: number): GpuDecBlock => ({
-      ...block(b, heads),
-      normY: norm(b.normY),
-      cross: { q: lin(b.cq), k: lin(b.ck), v: lin(b.cv), o: lin(b.cproj), heads },
-      norm3: norm(b.norm3),
-    });
+    const block = (b: EncoderBlockWeights, heads: number) =>
+      uploadCut3rBlock(gpu, b, heads, this.#act);
+    const dec = (b: DecoderBlockWeights, heads: number) =>
+      uploadCut3rBlock(gpu, b, heads, this.#act);
     const w = weights, d = c.decDim;
     this.#w = {
       patch: lin(w.patch),
@@ -583,7 +638,9 @@ export class Cut3rTower {
           copyRows(b, q, 0, h0, 0, 1, d);
           copyRows(b, this.#w.maskedToken, 0, h0, 1, 1, d);
           let h = h0;
-          for (const blk of this.#w.read) h = await this.#block(b, blk, h, mem, {}, {});
+          for (const blk of this.#w.read) {
+            h = await cut3rBlock(b, blk, h, mem, { self: {} }, c.eps, this.#act);
+          }
           pose = b.alloc([1, 1, d]);
           copyRows(b, h, 1, pose, 0, 1, d);
         }
@@ -597,14 +654,30 @@ export class Cut3rTower {
           b = await chain.next((1 + t + s) * d * (14 + 2 * c.mlpRatio) * 4);
           const ropeImg = { q: tables.img, k: tables.img };
           const ropeState = { q: tables.state, k: tables.state };
-          const ny = await this.#block(b, this.#w.decState[l], y, x, ropeState, {
-            q: tables.state,
-            k: tables.imgForState,
-          });
-          const nx = await this.#block(b, this.#w.dec[l], x, y, ropeImg, {
-            q: tables.img,
-            k: tables.stateForImg,
-          });
+          const ny = await cut3rBlock(
+            b,
+            this.#w.decState[l],
+            y,
+            x,
+            {
+              self: ropeState,
+              cross: { q: tables.state, k: tables.imgForState },
+            },
+            c.eps,
+            this.#act,
+          );
+          const nx = await cut3rBlock(
+            b,
+            this.#w.dec[l],
+            x,
+            y,
+            {
+              self: ropeImg,
+              cross: { q: tables.img, k: tables.stateForImg },
+            },
+            c.eps,
+            this.#act,
+          );
           copyRows(b, ny, 0, y, 0, s, d);
           copyRows(b, nx, 0, x, 0, 1 + t, d);
         }
@@ -618,7 +691,9 @@ export class Cut3rTower {
         copyRows(b, gq, 0, wtok, 0, 1, d);
         copyRows(b, out, 0, wtok, 1, 1, d);
         let mm: GpuTensor = mem;
-        for (const blk of this.#w.write) mm = await this.#block(b, blk, mm, wtok, {}, {});
+        for (const blk of this.#w.write) {
+          mm = await cut3rBlock(b, blk, mm, wtok, { self: {} }, c.eps, this.#act);
+        }
         if (mm !== mem) copyRows(b, mm, 0, mem, 0, c.memSize, 2 * d);
         if (capture) {
           copyRows(b, next, 0, capture.states, f * s, s, d);
@@ -674,7 +749,15 @@ export class Cut3rTower {
         for (const blk of this.#w.enc) {
           b = await chain.next(n * t * e * (10 + 2 * c.mlpRatio) * 4);
           const rope = { q: tables.enc, k: tables.enc };
-          copyRows(b, await this.#block(b, blk, x, null, rope, {}), 0, x, 0, n * t, e);
+          copyRows(
+            b,
+            await cut3rBlock(b, blk, x, null, { self: rope }, c.eps, this.#act),
+            0,
+            x,
+            0,
+            n * t,
+            e,
+          );
         }
         b = await chain.next(n * t * e * 4);
         const normed = await layerNorm(b, x, this.#w.encNorm.g, this.#w.encNorm.b, c.eps);
@@ -685,33 +768,6 @@ export class Cut3rTower {
         x.buffer.destroy();
       }
     }
-  }
-
-  /**
-   * One block: `x += attn(LN1 x)`; for a decoder block (`mem` given)
-   * `x += cross(LN2 x, norm_y(mem))`; then `x += mlp(LN x)` (exact GELU).
-   */
-  async #block(
-    b: Batch,
-    blk: GpuBlock | GpuDecBlock,
-    x: GpuTensor,
-    mem: GpuTensor | null,
-    self: RopeTables,
-    cross: RopeTables,
-  ): Promise<GpuTensor> {
-    const eps = this.config.eps, act = this.#act;
-    let h = await residual(b, x, blk.norm1, eps, (n) => attend(b, n, n, blk.attn, self, act));
-    let mlpNorm = blk.norm2;
-    if (mem) {
-      const dblk = blk as GpuDecBlock;
-      const ym = await layerNorm(b, mem, dblk.normY.g, dblk.normY.b, eps);
-      h = await residual(b, h, blk.norm2, eps, (n) => attend(b, n, ym, dblk.cross, cross, act));
-      mlpNorm = dblk.norm3;
-    }
-    return await residual(b, h, mlpNorm, eps, async (n) => {
-      const hidden = await linear(b, n, blk.fc1.w, blk.fc1.b, { gelu: true });
-      return await linear(b, hidden, blk.fc2.w, blk.fc2.b);
-    });
   }
 
   /** Frees the uploaded weights and tables. */

@@ -9,7 +9,7 @@
  */
 
 import { DataError } from "../io/errors.ts";
-import type { DType, Gpu, GpuTensor } from "../kernels/device.ts";
+import type { Batch, DType, Gpu, GpuTensor } from "../kernels/device.ts";
 import { geluTanh } from "../kernels/gelu.ts";
 import { linear } from "../kernels/linear.ts";
 import { patchEmbed } from "../kernels/patch_embed.ts";
@@ -189,12 +189,49 @@ export async function loadSiglipWeights(
   return { config, patch, position, layers };
 }
 
-interface GpuLayer {
+/** One encoder layer on the GPU ({@link uploadSiglipLayer}). */
+export interface GpuSiglipLayer {
   norm1: GpuNorm;
   attn: GpuAttention;
   norm2: GpuNorm;
   fc1: GpuLinear;
   fc2: GpuLinear;
+}
+
+/** Uploads one encoder layer with `heads` attention heads, weights in `precision`. */
+export function uploadSiglipLayer(
+  gpu: Gpu,
+  l: SiglipLayerWeights,
+  heads: number,
+  precision: DType,
+): GpuSiglipLayer {
+  const lin = (w: LinearWeights) => uploadLinear(gpu, w, precision);
+  return {
+    norm1: uploadNorm(gpu, l.norm1),
+    attn: { q: lin(l.q), k: lin(l.k), v: lin(l.v), o: lin(l.out), heads },
+    norm2: uploadNorm(gpu, l.norm2),
+    fc1: lin(l.fc1),
+    fc2: lin(l.fc2),
+  };
+}
+
+/**
+ * Records one pre-norm encoder layer on `x` `[F, T, hidden]`:
+ * `h = x + out_proj(attn(LN1 x))`, then `h + fc2(gelu_tanh(fc1(LN2 h)))`. `act` is the storage
+ * of q, k, v and the attention output.
+ */
+export async function siglipLayer(
+  b: Batch,
+  x: GpuTensor,
+  layer: GpuSiglipLayer,
+  eps: number,
+  act: DType = "f32",
+): Promise<GpuTensor> {
+  const h = await residual(b, x, layer.norm1, eps, (y) => attend(b, y, y, layer.attn, {}, act));
+  return await residual(b, h, layer.norm2, eps, async (y) => {
+    const m = await geluTanh(b, await linear(b, y, layer.fc1.w, layer.fc1.b));
+    return await linear(b, m, layer.fc2.w, layer.fc2.b);
+  });
 }
 
 /** Options of {@link SiglipTower.run}. */
@@ -222,7 +259,7 @@ export class SiglipTower {
   readonly #budget: number;
   readonly #patch: GpuLinear;
   readonly #position: GpuTensor;
-  readonly #layers: GpuLayer[];
+  readonly #layers: GpuSiglipLayer[];
 
   /**
    * Uploads `weights` (in f16 with `precision: "f16"`).
@@ -243,13 +280,9 @@ export class SiglipTower {
     const lin = (l: LinearWeights) => uploadLinear(gpu, l, this.#act);
     this.#patch = lin(weights.patch);
     this.#position = gpu.tensor(weights.position, [this.tokens, this.config.hidden]);
-    this.#layers = weights.layers.map((l) => ({
-      norm1: uploadNorm(gpu, l.norm1),
-      attn: { q: lin(l.q), k: lin(l.k), v: lin(l.v), o: lin(l.out), heads: this.config.heads },
-      norm2: uploadNorm(gpu, l.norm2),
-      fc1: lin(l.fc1),
-      fc2: lin(l.fc2),
-    }));
+    this.#layers = weights.layers.map((l) =>
+      uploadSiglipLayer(gpu, l, this.config.heads, this.#act)
+    );
   }
 
   /** Frames per chunk: the widest activation of a chunk must fit one storage binding. */
@@ -305,17 +338,7 @@ export class SiglipTower {
       if (all) states.push((await chain.read([x]))[0]);
       for (const layer of this.#layers) {
         b = await chain.next(layerBytes);
-        const h = await residual(
-          b,
-          x,
-          layer.norm1,
-          c.eps,
-          (y) => attend(b, y, y, layer.attn, {}, this.#act),
-        );
-        const out = await residual(b, h, layer.norm2, c.eps, async (y) => {
-          const m = await geluTanh(b, await linear(b, y, layer.fc1.w, layer.fc1.b));
-          return await linear(b, m, layer.fc2.w, layer.fc2.b);
-        });
+        const out = await siglipLayer(b, x, layer, c.eps, this.#act);
         copyRows(b, out, 0, x, 0, n * t, d);
         if (all) states.push((await chain.read([x]))[0]);
       }
