@@ -25,6 +25,7 @@ import {
   type GpuAttention,
   type GpuLinear,
   type GpuNorm,
+  padHidden,
   residual,
   type TowerOptions,
   uploadLinear,
@@ -198,7 +199,10 @@ export interface GpuSiglipLayer {
   fc2: GpuLinear;
 }
 
-/** Uploads one encoder layer with `heads` attention heads, weights in `precision`. */
+/**
+ * Uploads one encoder layer with `heads` attention heads, weights in `precision`, the MLP width
+ * padded to a multiple of 32 (exact, see `padHidden`).
+ */
 export function uploadSiglipLayer(
   gpu: Gpu,
   l: SiglipLayerWeights,
@@ -206,12 +210,13 @@ export function uploadSiglipLayer(
   precision: DType,
 ): GpuSiglipLayer {
   const lin = (w: LinearWeights) => uploadLinear(gpu, w, precision);
+  const [fc1, fc2] = padHidden(l.fc1, l.fc2);
   return {
     norm1: uploadNorm(gpu, l.norm1),
     attn: { q: lin(l.q), k: lin(l.k), v: lin(l.v), o: lin(l.out), heads },
     norm2: uploadNorm(gpu, l.norm2),
-    fc1: lin(l.fc1),
-    fc2: lin(l.fc2),
+    fc1: lin(fc1),
+    fc2: lin(fc2),
   };
 }
 
@@ -288,7 +293,8 @@ export class SiglipTower {
   /** Frames per chunk: the widest activation of a chunk must fit one storage binding. */
   chunkFrames(): number {
     const c = this.config;
-    const widest = this.tokens * Math.max(c.intermediate, c.channels * c.patch ** 2, 3 * c.hidden);
+    const mlp = Math.ceil(c.intermediate / 32) * 32; // padded, see uploadSiglipLayer
+    const widest = this.tokens * Math.max(mlp, c.channels * c.patch ** 2, 3 * c.hidden);
     return Math.max(1, Math.floor(this.#gpu.limits.maxStorageBufferBindingSize / (widest * 4)));
   }
 
