@@ -594,7 +594,7 @@ async function benchLayers(gpu: Gpu, m: MemoryMeter) {
   {
     const d = cc.decDim, s = cc.stateSize, n = 1 + T;
     const di = d / cc.decHeads, ds = d / cc.stateHeads;
-    const name = "cut3r decoder layer 730+768 tokens x768 (12x64 | 16x48, RoPE, cross)";
+    const name = "cut3r decoder layer 730+768 tokens x768 (12x64 and 16x48, RoPE, cross)";
     log(name);
     const bImg = decBlock(d, cc.mlpRatio), bState = decBlock(d, cc.mlpRatio);
     const x = uniform(n * d, 1), y = uniform(s * d, 1);
