@@ -152,8 +152,9 @@ export interface TowerOptions {
   /** Weights and attention operands in "f16" (needs `shader-f16`) or "f32" (default). */
   precision?: DType;
   /**
-   * Bytes of temporaries one command batch may hold before it is submitted (default 1 GiB):
-   * bigger batches wait on the GPU less often, smaller ones need less memory.
+   * Bytes of temporaries one command batch may hold before it is submitted (default 512 MiB;
+   * two more batches may be in flight meanwhile): smaller batches need less memory and start the
+   * GPU sooner, bigger ones cost fewer submissions.
    */
   batchBytes?: number;
 }
@@ -166,35 +167,48 @@ export function checkPrecision(gpu: Gpu, precision: DType, tower: string): void 
 }
 
 /**
- * Records steps into command batches, submitting one whenever the temporaries of the next
- * step would take it over `budget` bytes. Anything that must outlive a step lives in
- * persistent tensors (`gpu.empty`) and is copied there with {@link copyRows}.
+ * Records steps into command batches, submitting one whenever the temporaries of the next step
+ * would take it over `budget` bytes. A submitted batch runs while the next one is recorded (the
+ * queue keeps their order); at most `depth` batches are in flight before recording waits for
+ * the oldest, so temporaries stay within about `(depth + 1) * budget`. Anything that must outlive
+ * a step lives in persistent tensors (`gpu.empty`) and is copied there with {@link copyRows}.
  */
 export class BatchChain {
   #batch: Batch;
   #bytes = 0;
+  readonly #inflight: Promise<void>[] = [];
 
-  constructor(readonly gpu: Gpu, readonly budget: number) {
+  constructor(readonly gpu: Gpu, readonly budget: number, readonly depth = 2) {
     this.#batch = gpu.batch();
   }
 
   /** The batch to record the next step into, after making room for `bytes` of temporaries. */
   async next(bytes: number): Promise<Batch> {
     if (this.#bytes > 0 && this.#bytes + bytes > this.budget) {
-      await this.#batch.submit();
+      // Submitted now (synchronously); awaited later, errors included.
+      const done = this.#batch.submit();
+      done.catch(() => {});
+      this.#inflight.push(done);
       this.#batch = this.gpu.batch();
       this.#bytes = 0;
+      while (this.#inflight.length > this.depth) await this.#inflight.shift();
     }
     this.#bytes += bytes;
     return this.#batch;
   }
 
-  /** Submits what is recorded and reads `tensors` (persistent ones) back. */
+  /** Submits what is recorded, waits for every batch, and reads `tensors` back. */
   async read(tensors: readonly GpuTensor[]): Promise<Float32Array[]> {
-    const out = await this.#batch.read(tensors);
+    const out = this.#batch.read(tensors);
     this.#batch = this.gpu.batch();
     this.#bytes = 0;
-    return out;
+    const earlier = this.#inflight.splice(0);
+    try {
+      for (const p of earlier) await p;
+    } finally {
+      await out.catch(() => {});
+    }
+    return await out;
   }
 }
 

@@ -517,7 +517,7 @@ export class Cut3rTower {
     const c = this.config = weights.config;
     this.#gpu = gpu;
     this.#act = options.precision ?? "f32";
-    this.#budget = options.batchBytes ?? 2 ** 30;
+    this.#budget = options.batchBytes ?? 2 ** 29;
     checkPrecision(gpu, this.#act, "cut3r");
     const lin = (l: LinearWeights) => uploadLinear(gpu, l, this.#act);
     const norm = (n: NormWeights) => uploadNorm(gpu, n);

@@ -130,27 +130,22 @@ export async function readVideoFrames(
     ? "wasm"
     : "ffmpeg";
   const video = decoder === "ffmpeg" ? new SystemVideo(path) : await WasmVideo.open(path);
-  try {
-    const total = await video.count();
-    if (total < 1) throw new DataError(path, "video stream", "at least one frame", "0 frames");
-    const indices = sampleFrameIndices(
-      total,
-      options.frames ?? DEFAULT_FRAMES,
-      options.shortVideo ?? "fewer",
-    );
-    const unique = [...new Set(indices)];
-    const decoded = await video.decode(unique);
-    const byIndex = new Map(unique.map((i, k) => [i, decoded[k]]));
-    return { total, indices, frames: indices.map((i) => byIndex.get(i)!), decoder };
-  } finally {
-    video.close();
-  }
+  const total = await video.count();
+  if (total < 1) throw new DataError(path, "video stream", "at least one frame", "0 frames");
+  const indices = sampleFrameIndices(
+    total,
+    options.frames ?? DEFAULT_FRAMES,
+    options.shortVideo ?? "fewer",
+  );
+  const unique = [...new Set(indices)];
+  const decoded = await video.decode(unique);
+  const byIndex = new Map(unique.map((i, k) => [i, decoded[k]]));
+  return { total, indices, frames: indices.map((i) => byIndex.get(i)!), decoder };
 }
 
 interface VideoReader {
   count(): Promise<number>;
   decode(indices: readonly number[]): Promise<RgbFrame[]>;
-  close(): void;
 }
 
 /** ffmpeg arguments that decode frames `indices` of the first video stream to RGB. */
@@ -247,8 +242,6 @@ class SystemVideo implements VideoReader {
       data: raw.slice(k * bytes, (k + 1) * bytes),
     }));
   }
-
-  close(): void {}
 }
 
 interface FfmpegCore {
@@ -335,8 +328,6 @@ class WasmVideo implements VideoReader {
     });
     return Promise.resolve(frames);
   }
-
-  close(): void {}
 }
 
 // ---------------------------------------------------------------------------------------------

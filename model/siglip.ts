@@ -280,7 +280,7 @@ export class SiglipTower {
     this.tokens = siglipTokens(this.config);
     this.#gpu = gpu;
     this.#act = options.precision ?? "f32";
-    this.#budget = options.batchBytes ?? 2 ** 30;
+    this.#budget = options.batchBytes ?? 2 ** 29;
     checkPrecision(gpu, this.#act, "siglip");
     const lin = (l: LinearWeights) => uploadLinear(gpu, l, this.#act);
     this.#patch = lin(weights.patch);
