@@ -567,11 +567,20 @@ export class Cut3rTower {
     return t;
   }
 
-  /** Frames per encoder chunk: the widest activation of a chunk must fit one binding. */
+  /**
+   * Frames per encoder chunk: the widest activation of a chunk must fit one binding, and one
+   * block's temporaries the batch budget.
+   */
   chunkFrames(tokens: number): number {
     const c = this.config;
     const widest = tokens * Math.max(c.mlpRatio * c.encDim, 3 * c.patch ** 2) * 4;
-    return Math.max(1, Math.floor(this.#gpu.limits.maxStorageBufferBindingSize / widest));
+    const binding = Math.floor(this.#gpu.limits.maxStorageBufferBindingSize / widest);
+    return Math.max(1, Math.min(binding, Math.floor(this.#budget / this.#blockBytes(tokens))));
+  }
+
+  /** Temporaries of one encoder block over one frame of `tokens` tokens. */
+  #blockBytes(tokens: number): number {
+    return tokens * this.config.encDim * (10 + 2 * this.config.mlpRatio) * 4;
   }
 
   /**
@@ -747,7 +756,7 @@ export class Cut3rTower {
           e,
         );
         for (const blk of this.#w.enc) {
-          b = await chain.next(n * t * e * (10 + 2 * c.mlpRatio) * 4);
+          b = await chain.next(n * this.#blockBytes(t));
           const rope = { q: tables.enc, k: tables.enc };
           copyRows(
             b,

@@ -290,12 +290,23 @@ export class SiglipTower {
     );
   }
 
-  /** Frames per chunk: the widest activation of a chunk must fit one storage binding. */
+  /**
+   * Frames per chunk: the widest activation of a chunk must fit one storage binding, and one
+   * layer's temporaries the batch budget (a chunk of 8 real-size frames is 5832 rows, plenty
+   * for a GPU).
+   */
   chunkFrames(): number {
     const c = this.config;
     const mlp = Math.ceil(c.intermediate / 32) * 32; // padded, see uploadSiglipLayer
-    const widest = this.tokens * Math.max(mlp, c.channels * c.patch ** 2, 3 * c.hidden);
-    return Math.max(1, Math.floor(this.#gpu.limits.maxStorageBufferBindingSize / (widest * 4)));
+    const widest = this.tokens * Math.max(mlp, c.channels * c.patch ** 2, 3 * c.hidden) * 4;
+    const binding = Math.floor(this.#gpu.limits.maxStorageBufferBindingSize / widest);
+    return Math.max(1, Math.min(binding, Math.floor(this.#budget / this.#layerBytes(1))));
+  }
+
+  /** Temporaries of one layer over `n` frames: ~10 activations of width d, 2 of the MLP's. */
+  #layerBytes(n: number): number {
+    const c = this.config;
+    return n * this.tokens * (10 * c.hidden + 2 * Math.ceil(c.intermediate / 32) * 32) * 4;
   }
 
   /**
@@ -334,8 +345,7 @@ export class SiglipTower {
     const chain = new BatchChain(this.#gpu, this.#budget);
     const x = this.#gpu.empty([n, t, d]);
     const states: Float32Array[] = [];
-    // Temporaries of one layer: ~10 activations of width d and 2 of the MLP width.
-    const layerBytes = n * t * (10 * d + 2 * c.intermediate) * 4;
+    const layerBytes = this.#layerBytes(n);
     try {
       let b = await chain.next(n * t * (c.channels * c.patch ** 2 + 2 * d) * 4);
       const px = b.upload(pixels, [n, c.channels, c.image, c.image]);
