@@ -23,15 +23,17 @@ const KT = 32;
 /**
  * Keys per workgroup-memory tile for head dimension `d`: 32, or as many as fit the keys and
  * values of one tile in `storageBytes` of workgroup memory (16 at d = 128 on a device with the
- * WebGPU minimum of 16 KiB).
+ * WebGPU minimum of 16 KiB, which is also what an unknown limit counts as).
  *
  * @example
  * ```ts
  * if (keysPerTile(64, 16384) !== 32 || keysPerTile(128, 16384) !== 16) throw new Error();
+ * if (keysPerTile(128, undefined) !== 16) throw new Error();
  * ```
  */
-export function keysPerTile(d: number, storageBytes: number): number {
-  return Math.max(1, Math.min(KT, Math.floor(storageBytes / (8 * d))));
+export function keysPerTile(d: number, storageBytes: number | undefined): number {
+  const bytes = storageBytes && storageBytes > 0 ? storageBytes : 16384;
+  return Math.max(1, Math.min(KT, Math.floor(bytes / (8 * d))));
 }
 
 /**
