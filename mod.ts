@@ -272,8 +272,12 @@ export { linear, type LinearOptions, linearRef } from "./kernels/linear.ts";
 export { attention, attentionRef } from "./kernels/attention.ts";
 export { residualAdd, residualAddRef } from "./kernels/residual.ts";
 export { poolNewline, poolNewlineRef } from "./kernels/pool.ts";
-export { erf, gelu } from "./kernels/gelu.ts";
+export { erf, gelu, geluTanh, geluTanhRef } from "./kernels/gelu.ts";
 export { nmse } from "./kernels/nmse.ts";
+export { patchEmbed, patchEmbedRef } from "./kernels/patch_embed.ts";
+export { addPositionEmbedding, addPositionEmbeddingRef } from "./kernels/pos_embed.ts";
+export { rope2d, rope2dRef, rope2dTable } from "./kernels/rope2d.ts";
+export { tokenMean, tokenMeanRef } from "./kernels/token_mean.ts";
 
 // Model: safetensors weights, the fusion block and projector, their ONNX form.
 export {
@@ -301,3 +305,41 @@ export {
 } from "./model/fusion.ts";
 export { OnnxGraph } from "./model/onnx.ts";
 export { type FusionOnnxOptions, fusionProjectorOnnx } from "./model/fusion_onnx.ts";
+
+// Model: frames and the vision towers.
+export {
+  normalizePixels,
+  preprocessFrames,
+  readVideoFrames,
+  type ReadVideoOptions,
+  resizeBicubicPil,
+  resizeBilinear,
+  type RgbFrame,
+  sampleFrameIndices,
+  type ShortVideo,
+  TOWER_SIZES,
+  type TowerPixels,
+  type VideoFrames,
+} from "./model/preprocess.ts";
+export {
+  loadSiglipWeights,
+  SIGLIP_PREFIX,
+  SIGLIP_SO400M,
+  type SiglipConfig,
+  siglipConfig,
+  type SiglipResult,
+  SiglipTower,
+  type SiglipWeights,
+} from "./model/siglip.ts";
+export {
+  CUT3R_512_DPT_4_64,
+  CUT3R_PREFIX,
+  type Cut3rConfig,
+  cut3rConfig,
+  type Cut3rResult,
+  Cut3rTower,
+  type Cut3rWeights,
+  loadCut3rWeights,
+  parseCut3rArgs,
+} from "./model/cut3r.ts";
+export { IMAGE_TOKEN_INDEX, spliceVisualTokens } from "./model/splice.ts";
