@@ -5,7 +5,7 @@
 import { testGpu } from "../_support.ts";
 import { assert, assertEquals } from "../assert.ts";
 import { Rng } from "../../geometry/rng.ts";
-import { acquireGpu, roundF16 } from "../../kernels/device.ts";
+import { roundF16 } from "../../kernels/device.ts";
 import { nmse } from "../../kernels/nmse.ts";
 import { attention, attentionRef, keysPerTile } from "../../kernels/attention.ts";
 import { geluTanh, geluTanhRef } from "../../kernels/gelu.ts";
