@@ -8,8 +8,16 @@
  * @module
  */
 
-/** Element type of a tensor in GPU memory (accumulation is always f32). */
-export type DType = "f32" | "f16";
+/**
+ * Element type of a tensor in GPU memory (accumulation is always f32); "u32" holds integers
+ * (token ids, positions), read back as float32 (exact below 2^24).
+ */
+export type DType = "f32" | "f16" | "u32";
+
+/** Bytes per element of `dtype`. */
+export function dtypeSize(dtype: DType): number {
+  return dtype === "f16" ? 2 : 4;
+}
 
 /** A tensor in a GPU storage buffer: row-major, `shape` in elements. */
 export interface GpuTensor {
@@ -189,12 +197,33 @@ export class Gpu {
    * gpu.destroy();
    * ```
    */
-  tensor(data: Float32Array, shape: readonly number[], dtype: DType = "f32"): GpuTensor {
+  tensor(
+    data: Float32Array | Uint32Array,
+    shape: readonly number[],
+    dtype: DType = data instanceof Uint32Array ? "u32" : "f32",
+  ): GpuTensor {
     checkShape(data.length, shape);
     if (dtype === "f16" && !this.f16) throw new KernelError("tensor", "device lacks shader-f16");
+    if ((dtype === "u32") !== data instanceof Uint32Array) {
+      throw new KernelError("tensor", `${dtype} tensor from a ${data.constructor.name}`);
+    }
     const bytes = dtype === "f16"
-      ? toF16Bytes(data)
+      ? toF16Bytes(data as Float32Array)
       : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    return { buffer: this.raw(bytes), shape: [...shape], dtype };
+  }
+
+  /**
+   * A storage buffer holding `bytes` as they are (zero-padded to 4 bytes): packed quantised
+   * weights, f16 scales. Kernels bind it as `array<u32>`.
+   */
+  raw(bytes: Uint8Array): GPUBuffer {
+    if (bytes.byteLength > this.limits.maxBufferSize) {
+      throw new KernelError(
+        "tensor",
+        `${bytes.byteLength} bytes exceed the ${this.limits.maxBufferSize}-byte buffer limit`,
+      );
+    }
     const buffer = this.device.createBuffer({
       size: Math.max(4, align4(bytes.byteLength)),
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
@@ -202,7 +231,7 @@ export class Gpu {
     });
     new Uint8Array(buffer.getMappedRange()).set(bytes);
     buffer.unmap();
-    return { buffer, shape: [...shape], dtype };
+    return buffer;
   }
 
   /**
@@ -211,7 +240,7 @@ export class Gpu {
    */
   empty(shape: readonly number[], dtype: DType = "f32", uniform = false): GpuTensor {
     const n = shape.reduce((a, b) => a * b, 1);
-    const size = align4(n * (dtype === "f16" ? 2 : 4));
+    const size = align4(n * dtypeSize(dtype));
     if (size > this.limits.maxStorageBufferBindingSize) {
       throw new KernelError(
         "tensor",
@@ -233,10 +262,30 @@ export class Gpu {
   output(shape: readonly number[], dtype: DType = "f32"): GpuTensor {
     const n = shape.reduce((a, b) => a * b, 1);
     const buffer = this.device.createBuffer({
-      size: Math.max(4, align4(n * (dtype === "f16" ? 2 : 4))),
+      size: Math.max(4, align4(n * dtypeSize(dtype))),
       usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
     });
     return { buffer, shape: [...shape], dtype };
+  }
+
+  /**
+   * Writes `data` into `t` starting at element `at` (through the queue: it lands before any
+   * batch submitted afterwards).
+   */
+  write(t: GpuTensor, data: Float32Array | Uint32Array, at = 0): void {
+    const bytes = t.dtype === "f16"
+      ? toF16Bytes(data as Float32Array)
+      : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const offset = at * dtypeSize(t.dtype);
+    if (offset % 4 || offset + bytes.byteLength > t.buffer.size) {
+      throw new KernelError(
+        "write",
+        `${bytes.byteLength} bytes at ${offset} do not fit [${t.shape}]`,
+      );
+    }
+    const padded = bytes.byteLength % 4 ? new Uint8Array(align4(bytes.byteLength)) : bytes;
+    if (padded !== bytes) padded.set(bytes);
+    this.device.queue.writeBuffer(t.buffer, offset, padded as Uint8Array<ArrayBuffer>);
   }
 
   /** A new command batch. */
@@ -280,7 +329,11 @@ export class Batch {
   }
 
   /** Uploads `data` into a tensor that lives until the batch ends. */
-  upload(data: Float32Array, shape: readonly number[], dtype: DType = "f32"): GpuTensor {
+  upload(
+    data: Float32Array | Uint32Array,
+    shape: readonly number[],
+    dtype: DType = data instanceof Uint32Array ? "u32" : "f32",
+  ): GpuTensor {
     const t = this.gpu.tensor(data, shape, dtype);
     this.#temps.push(t.buffer);
     return t;
@@ -342,6 +395,12 @@ export class Batch {
     this.#encoder.copyBufferToBuffer(src, srcOffset, dst, dstOffset, size);
   }
 
+  /** Records zeroing `size` bytes of `buffer` from `offset` (multiples of 4). */
+  clear(buffer: GPUBuffer, offset = 0, size = buffer.size - offset): void {
+    this.#check();
+    this.#encoder.clearBuffer(buffer, offset, size);
+  }
+
   /** Submits the work and waits for the GPU to finish it. */
   async submit(): Promise<void> {
     await this.read([]);
@@ -380,6 +439,8 @@ export class Batch {
         const raw = staging[i].getMappedRange();
         const out = t.dtype === "f16"
           ? fromF16(new Uint16Array(raw, 0, n))
+          : t.dtype === "u32"
+          ? Float32Array.from(new Uint32Array(raw, 0, n))
           : new Float32Array(raw, 0, n).slice();
         return out;
       });
