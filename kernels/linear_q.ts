@@ -117,7 +117,7 @@ export function quantSizes(
 }
 
 /**
- * WGSL declaring weight `w` (binding `wb`; int formats also scales `ws` at binding `sb`) and the
+ * WGSL declaring weight `w` (binding `wb`; int formats also scales `wsc` at binding `sb`) and the
  * loaders `wl(n, k, kd) -> f32` and `wl4(n, k, kd) -> vec4f` (k a multiple of 4, kd = K).
  * `vec4` binds f32/f16 weights as arrays of vec4 (needs K a multiple of 4) for wide loads.
  *
@@ -127,8 +127,8 @@ export function quantSizes(
  * ```
  */
 export function weightWgsl(format: WeightFormat, wb: number, sb: number, vec4 = false): string {
-  const scale = `@group(0) @binding(${sb}) var<storage, read> ws: array<u32>;
-fn sc(j: u32) -> f32 { return unpack2x16float(ws[j >> 1u])[j & 1u]; }`;
+  const scale = `@group(0) @binding(${sb}) var<storage, read> wsc: array<u32>;
+fn sc(j: u32) -> f32 { return unpack2x16float(wsc[j >> 1u])[j & 1u]; }`;
   switch (format) {
     case "f32":
     case "f16": {
