@@ -13,7 +13,6 @@ import { type Batch, type DType, type GpuTensor, numel } from "./device.ts";
 import { checkTensor, enables, grid, need, u32s } from "./_wgsl.ts";
 import { gelu, GELU_WGSL } from "./gelu.ts";
 import {
-  checkWeight,
   type Weight,
   weightBuffers,
   weightEnables,
@@ -330,7 +329,9 @@ export async function linear(
   options: LinearOptions = {},
 ): Promise<GpuTensor> {
   const kn = options.naive ? "linear_naive" : options.gelu ? "linear_gelu" : "linear";
-  const [n, k] = checkWeight(kn, w, x.shape[x.shape.length - 1]);
+  need(w.shape.length === 2, kn, `w: expected [N, K], got [${w.shape}]`);
+  const [n, k] = w.shape;
+  need(x.shape[x.shape.length - 1] === k, kn, `x: expected last axis ${k}, got [${x.shape}]`);
   checkTensor(kn, "bias", bias, [n], "f32");
   const m = numel(x) / k;
   const into = options.into;
