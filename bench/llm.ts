@@ -8,9 +8,9 @@
  * - with `--full`, the whole Qwen2-7B shape (28 layers, 151,647-row vocabulary): for GPUs
  *   with the memory for it (about 16 GB in f16, 5 GB in int4),
  * each in the weight formats of `--variants` (f32, f16, int8, int4; int8/int4 codes are random,
- * as a converted model stores them). On CPU adapters the 7B layer's linears also run on
- * onnxruntime-web (wasm, fp32, the same M x K x N products and SiLU) as a baseline of the
- * layer's dominant work (`--no-ort` skips it). Prints a table, or with `--json` one object
+ * as a converted model stores them). On CPU adapters the same 7B layer also runs on
+ * onnxruntime-web (wasm, fp32, model/qwen2_onnx.ts) as the baseline of its prefill (`--no-ort`
+ * skips it; up to 2,048 tokens, beyond which its score matrix outgrows wasm memory). Prints a table, or with `--json` one object
  * `{adapter, rows: [...]}`.
  *
  *   deno task bench:llm [-- --json] [--tokens 1024,7168] [--variants f32,f16,int8,int4]
@@ -30,7 +30,7 @@ import { Qwen2 } from "../model/qwen2.ts";
 import { GLOBAL_NAMES, layerNames, type Qwen2Config } from "../model/qwen2_config.ts";
 import type { HostTensor } from "../model/weights/safetensors.ts";
 import type { RawTensor, TensorInfo, TensorSource } from "../model/weights/source.ts";
-import { OnnxGraph } from "../model/onnx.ts";
+import { qwen2Onnx } from "../model/qwen2_onnx.ts";
 import { ORT_THREADS, OrtModel } from "../model/ort_baseline.ts";
 
 const { values } = parseArgs({
@@ -82,7 +82,7 @@ interface Row {
   gpuMB: number;
 }
 const rows: Row[] = [];
-const ortRows: { tokens: number; ms: number; tokS: number; gflops: number }[] = [];
+const ortRows: { tokens: number; ms: number; tokS: number }[] = [];
 
 /**
  * Random weights of `config` generated on demand (N(0, 1/fan_in) linears, norms near 1), as
@@ -218,49 +218,22 @@ async function benchModel(
   model.destroy();
 }
 
-/** The 7B layer's linears and SiLU gate as one ONNX graph (fp32), for onnxruntime-web. */
-function layerLinearsOnnx(c: Qwen2Config, t: number): Uint8Array {
-  const g = new OnnxGraph("qwen2_layer_linears");
-  const rng = new Rng("ort-layer");
-  const w = (name: string, k: number, n: number) =>
-    g.initializer(
-      name,
-      [k, n],
-      Float32Array.from({ length: k * n }, () => rng.normal() / Math.sqrt(k)),
-    );
-  const hd = c.heads * c.headDim, kv = c.kvHeads * c.headDim;
-  g.input("x", [t, c.hidden]);
-  const q = g.node("MatMul", ["x", w("wq", c.hidden, hd)]);
-  g.node("MatMul", ["x", w("wk", c.hidden, kv)], ["k"]);
-  g.node("MatMul", ["x", w("wv", c.hidden, kv)], ["v"]);
-  const o = g.node("MatMul", [q, w("wo", hd, c.hidden)]);
-  const gate = g.node("MatMul", [o, w("wg", c.hidden, c.intermediate)]);
-  const up = g.node("MatMul", [o, w("wu", c.hidden, c.intermediate)]);
-  const act = g.node("Mul", [g.node("Mul", [gate, g.node("Sigmoid", [gate])]), up]);
-  g.node("MatMul", [act, w("wd", c.intermediate, c.hidden)], ["y"]);
-  g.output("y", [t, c.hidden]);
-  g.output("k", [t, kv]);
-  g.output("v", [t, kv]);
-  return g.model();
-}
-
 async function benchOrt(c: Qwen2Config, t: number): Promise<void> {
-  log(`7B layer linears on onnxruntime-web (wasm, ${ORT_THREADS} threads), ${t} tokens...`);
-  const ort = await OrtModel.create(layerLinearsOnnx(c, t), ORT_THREADS);
+  if (t > 2048) {
+    log(`onnxruntime-web: ${t} tokens skipped (its [28, T, T] score matrix outgrows wasm memory)`);
+    return;
+  }
+  log(`7B layer on onnxruntime-web (wasm, ${ORT_THREADS} threads, fp32), ${t} tokens...`);
+  // The same random weights as the f32 WGSL rows (the source is deterministic by name).
+  const onnx = await qwen2Onnx(randomSource(c, "f32"), c, { tokens: t });
+  const ort = await OrtModel.create(onnx, ORT_THREADS);
   const x = Float32Array.from({ length: t * c.hidden }, (_, i) => Math.sin(i));
   await ort.run({ x: [x, [t, c.hidden]] });
   const t0 = performance.now();
   await ort.run({ x: [x, [t, c.hidden]] });
   const ms = performance.now() - t0;
   await ort.release();
-  const hd = c.heads * c.headDim, kv = c.kvHeads * c.headDim;
-  const flops = 2 * t * (c.hidden * (2 * hd + 2 * kv) + 3 * c.hidden * c.intermediate);
-  ortRows.push({
-    tokens: t,
-    ms: +ms.toFixed(0),
-    tokS: +(t / ms * 1000).toFixed(1),
-    gflops: +(flops / ms / 1e6).toFixed(2),
-  });
+  ortRows.push({ tokens: t, ms: +ms.toFixed(0), tokS: +(t / ms * 1000).toFixed(1) });
   log(`  ${ms.toFixed(0)} ms (${(t / ms * 1000).toFixed(1)} tok/s)`);
 }
 
@@ -291,11 +264,15 @@ if (values.json) {
     );
   }
   if (ortRows.length) {
-    console.log(
-      `\nonnxruntime-web wasm (${ORT_THREADS} threads), the 7B layer's linears + SiLU, fp32:`,
-    );
-    console.log("| prompt tokens | ms | tok/s | GFLOP/s |");
+    console.log(`\nonnxruntime-web wasm (${ORT_THREADS} threads), the same 7B layer in fp32:`);
+    console.log("| prompt tokens | ms | prefill tok/s | WGSL f32 / ORT |");
     console.log("|---|---|---|---|");
-    for (const r of ortRows) console.log(`| ${r.tokens} | ${r.ms} | ${r.tokS} | ${r.gflops} |`);
+    for (const r of ortRows) {
+      const w = rows.find((x) =>
+        x.model === "qwen2-7b 1 layer" && x.variant === "f32" && x.tokens === r.tokens
+      );
+      const ratio = w ? (w.prefillTokS / r.tokS).toFixed(2) : "";
+      console.log(`| ${r.tokens} | ${r.ms} | ${r.tokS} | ${ratio} |`);
+    }
   }
 }

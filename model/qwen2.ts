@@ -363,12 +363,19 @@ export class Qwen2 {
         g.write(w.pos, pos.subarray(s, s + m));
         let b = g.batch();
         if ("ids" in input) await embedding(b, this.#embed, w.ids, { count: m, out: w.x });
+        // One submit per layer, each batch's temporaries freed when it is done. A GPU runs
+        // them back to back while the next layer is recorded; a CPU adapter (whose linear
+        // kernels repack X into large temporaries) finishes each before the next.
+        let failure: unknown;
+        const inFlight: Promise<void>[] = [];
         for (let i = 0; i < this.#layers.length; i++) {
           await this.#layer(b, i, w, cache, i > 0);
-          // One submit per layer: the transient buffers of a chunk stay bounded.
-          await b.submit();
+          inFlight.push(b.submit().catch((e) => void (failure ??= e)));
+          if (g.cpu) await inFlight.pop();
           b = g.batch();
         }
+        await Promise.all(inFlight);
+        if (failure) throw failure;
         cache.length += m;
         const last = s + m === t;
         const reads: GpuTensor[] = [];

@@ -9,6 +9,8 @@ import { nmse } from "../../kernels/nmse.ts";
 import { Qwen2, type Qwen2Options } from "../../model/qwen2.ts";
 import { type Qwen2Config, qwen2Config } from "../../model/qwen2_config.ts";
 import { Qwen2Ref } from "../../model/qwen2_ref.ts";
+import { qwen2Onnx } from "../../model/qwen2_onnx.ts";
+import { OrtModel } from "../../model/ort_baseline.ts";
 import { decodeAnswer, generate, generationConfig } from "../../model/generate.ts";
 import { Tokenizer } from "../../model/tokenizer.ts";
 import { chatPrompt, promptIds, userText } from "../../model/prompt.ts";
@@ -250,3 +252,24 @@ for (const name of ["small", "tiny"] as const) {
     },
   );
 }
+
+Deno.test(
+  "qwen2-small layer 0 on onnxruntime-web, the CPU reference and WebGPU agree",
+  { ...opts, ignore: !small },
+  async () => {
+    const g = await golden("small");
+    const one = { ...g.config, layers: 1 };
+    const cpu = await Qwen2Ref.load(source(g), one);
+    const ref = cpu.forward(cpu.cache(), g.embeds);
+    const ort = await OrtModel.create(await qwen2Onnx(source(g), one, { tokens: 37 }));
+    const { y } = await ort.run({ x: [g.embeds, [37, one.hidden]] });
+    await ort.release();
+    close("onnx layer 0 vs reference", y, ref);
+    const model = await Qwen2.load(gpu, source(g), one);
+    const cache = model.cache(37);
+    const r = await model.prefill(cache, { embeds: g.embeds }, { hidden: true });
+    close("webgpu layer 0 vs reference", r.hidden!, ref);
+    cache.destroy();
+    model.destroy();
+  },
+);
