@@ -111,6 +111,31 @@ Deno.test(
   },
 );
 
+// f16 storage (weights and KV cache) and the int8/int4 linears against the f32 golden. Measured
+// on qwen2-small: f16 2.5e-8, int8 2.2e-4, int4 5.2e-2 (random weights: int4's 4-bit codes per
+// 128 inputs are coarse); the bounds leave room for other adapters' rounding.
+const STORAGE_BOUNDS = { f16: 1e-6, int8: 1e-3, int4: 0.1 } as const;
+
+Deno.test(
+  "qwen2-small: prefill logits with f16 storage and int8/int4 linears, within documented bounds",
+  { ...opts, ignore: !small },
+  async () => {
+    const g = await golden("small");
+    for (const [variant, bound] of Object.entries(STORAGE_BOUNDS)) {
+      if (variant === "f16" && !gpu.f16) continue;
+      const q = variant === "f16" ? undefined : variant as "int8" | "int4";
+      const model = await Qwen2.load(gpu, source(g, q), g.config, {
+        dtype: variant === "f16" ? "f16" : "f32",
+      });
+      const cache = model.cache(37);
+      const r = await model.prefill(cache, { embeds: g.embeds }, { logits: "all" });
+      close(`logits_pos0 ${variant}`, r.logits!, g.out.get("logits_pos0")!.data, bound);
+      cache.destroy();
+      model.destroy();
+    }
+  },
+);
+
 Deno.test(
   "qwen2-small: 8 greedy steps through the KV cache, with and without the penalty",
   { ...opts, ignore: !small },
