@@ -1,7 +1,7 @@
 // The Qwen2 decoder on WebGPU against the goldens computed by the reference code (qwen2-small:
 // HF Qwen2ForCausalLM; vlm3r-tiny: VLM-3R's generate), against its own float64 CPU reference
 // (forced decoding, "CPU match"), and the decode loop's readbacks counted.
-import { assert, assertEquals } from "../assert.ts";
+import { assert, assertEquals, assertRejects } from "../assert.ts";
 import { sharedFixture } from "../_support.ts";
 import { quantizeTensors } from "../_quantize.ts";
 import { acquireGpu } from "../../kernels/device.ts";
@@ -157,6 +157,31 @@ Deno.test(
       assertEquals(ids, want);
       cache.destroy();
     }
+    model.destroy();
+  },
+);
+
+Deno.test(
+  "qwen2-small: a prompt of token ids runs as the prompt of their embedding rows",
+  { ...opts, ignore: !small },
+  async () => {
+    const g = await golden("small");
+    const model = await Qwen2.load(gpu, source(g), g.config, { chunk: 5 });
+    const ids = Uint32Array.from(g.out.get("decode_tokens")!.data);
+    const table = g.tensors.get("model.embed_tokens.weight")!.data, d = g.config.hidden;
+    const rows = new Float32Array(ids.length * d);
+    ids.forEach((id, i) => rows.set(table.subarray(id * d, (id + 1) * d), i * d));
+    assertEquals(Array.from(await model.embed(ids)), Array.from(rows));
+    const [a, b] = [model.cache(8), model.cache(8)];
+    const byIds = await model.prefill(a, { ids }, { logits: "last" });
+    const byRows = await model.prefill(b, { embeds: rows }, { logits: "last" });
+    assertEquals(byIds.id, byRows.id);
+    assertEquals(Array.from(byIds.logits!), Array.from(byRows.logits!));
+    await assertRejects(
+      () => model.prefill(a, { ids: Uint32Array.of(512) }),
+      /token 0: expected an id below 512/,
+    );
+    for (const c of [a, b]) c.destroy();
     model.destroy();
   },
 );
