@@ -300,6 +300,9 @@ export class Gpu {
   }
 }
 
+/** Uniform-block slots per arena buffer of a batch. */
+const ARENA_SLOTS = 256;
+
 interface PendingScope {
   kernel: string;
   error: Promise<GPUError | null>;
@@ -312,6 +315,7 @@ interface PendingScope {
 export class Batch {
   readonly #encoder: GPUCommandEncoder;
   readonly #temps: GPUBuffer[] = [];
+  readonly #arenas: { buffer: GPUBuffer; data: Uint8Array; used: number }[] = [];
   readonly #scopes: PendingScope[] = [];
   readonly #kernels: string[] = [];
   #done = false;
@@ -364,17 +368,7 @@ export class Batch {
       binding: i,
       resource: b instanceof GPUBuffer ? { buffer: b } : b,
     }));
-    if (uniforms) {
-      const ub = device.createBuffer({
-        size: align16(uniforms.byteLength),
-        usage: GPUBufferUsage.UNIFORM,
-        mappedAtCreation: true,
-      });
-      new Uint8Array(ub.getMappedRange()).set(new Uint8Array(uniforms));
-      ub.unmap();
-      this.#temps.push(ub);
-      entries.push({ binding: bindings.length, resource: { buffer: ub } });
-    }
+    if (uniforms) entries.push({ binding: bindings.length, resource: this.#uniform(uniforms) });
     const group = device.createBindGroup({
       label: kernel,
       layout: pipeline.getBindGroupLayout(0),
@@ -387,6 +381,32 @@ export class Batch {
     pass.end();
     this.#scopes.push({ kernel, error: device.popErrorScope() });
     this.#kernels.push(kernel);
+  }
+
+  // Uniform blocks go to slots of shared arenas, written once at submit: one buffer per 256
+  // dispatches instead of one per dispatch (a decode step records hundreds).
+  #uniform(data: ArrayBuffer): GPUBufferBinding {
+    const align = this.gpu.limits.minUniformBufferOffsetAlignment;
+    const size = align16(data.byteLength);
+    const slot = Math.ceil(size / align) * align;
+    let arena = this.#arenas[this.#arenas.length - 1];
+    if (!arena || arena.used + slot > arena.data.length) {
+      const bytes = Math.max(ARENA_SLOTS * align, slot);
+      arena = {
+        buffer: this.gpu.device.createBuffer({
+          size: bytes,
+          usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+        }),
+        data: new Uint8Array(bytes),
+        used: 0,
+      };
+      this.#arenas.push(arena);
+      this.#temps.push(arena.buffer);
+    }
+    arena.data.set(new Uint8Array(data), arena.used);
+    const binding = { buffer: arena.buffer, offset: arena.used, size };
+    arena.used += slot;
+    return binding;
   }
 
   /** Records a buffer-to-buffer copy (byte offsets and size multiples of 4). */
@@ -424,6 +444,9 @@ export class Batch {
     });
     try {
       device.pushErrorScope("validation");
+      for (const a of this.#arenas) {
+        device.queue.writeBuffer(a.buffer, 0, a.data as Uint8Array<ArrayBuffer>, 0, a.used);
+      }
       device.queue.submit([this.#encoder.finish()]);
       const submitError = device.popErrorScope();
       for (const s of this.#scopes) {
