@@ -389,6 +389,7 @@ export class Qwen2 {
           if (last) b.copy(hAll.buffer, (m - 1) * d * 4, cache.fin.buffer, 0, d * 4);
         }
         if (!last) {
+          if (!reads.length) continue;
           const got = await b.read(reads);
           if (hidden) hidden.set(got[0], s * d);
           if (allLogits) allLogits.set(got[got.length - 1], s * this.vocab);
