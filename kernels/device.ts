@@ -386,7 +386,8 @@ export class Batch {
   // Uniform blocks go to slots of shared arenas, written once at submit: one buffer per 256
   // dispatches instead of one per dispatch (a decode step records hundreds).
   #uniform(data: ArrayBuffer): GPUBufferBinding {
-    const align = this.gpu.limits.minUniformBufferOffsetAlignment;
+    // The device's own limit (Gpu.limits may be narrowed by tests).
+    const align = this.gpu.device.limits.minUniformBufferOffsetAlignment || 256;
     const size = align16(data.byteLength);
     const slot = Math.ceil(size / align) * align;
     let arena = this.#arenas[this.#arenas.length - 1];
