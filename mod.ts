@@ -342,4 +342,32 @@ export {
   loadCut3rWeights,
   parseCut3rArgs,
 } from "./model/cut3r.ts";
-export { IMAGE_TOKEN_INDEX, spliceVisualTokens } from "./model/splice.ts";
+export { EMBED_TOKENS, spliceVisualTokens } from "./model/splice.ts";
+// The language model: Qwen2 on WebGPU, its CPU reference, tokenizer, prompt and generation.
+export { rmsNorm, rmsNormRef } from "./kernels/rms_norm.ts";
+export { rope, ropeInvFreq, ropeRef, storeRows } from "./kernels/rope.ts";
+export { causalAttention, causalAttentionRef } from "./kernels/causal_attention.ts";
+export { swiglu, swigluRef } from "./kernels/swiglu.ts";
+export { embedding, embeddingRef } from "./kernels/embedding.ts";
+export { matvec } from "./kernels/matvec.ts";
+export { argmax, argmaxRef, penalizeRef } from "./kernels/argmax.ts";
+export {
+  dequantizeRef,
+  type QuantWeight,
+  uploadQuant,
+  type Weight,
+  type WeightFormat,
+} from "./kernels/linear_q.ts";
+export { type Qwen2Config, qwen2Config } from "./model/qwen2_config.ts";
+export { KvCache, Qwen2, type Qwen2Options } from "./model/qwen2.ts";
+export { Qwen2Ref } from "./model/qwen2_ref.ts";
+export { Tokenizer } from "./model/tokenizer.ts";
+export {
+  chatPrompt,
+  IMAGE_TOKEN_INDEX,
+  promptIds,
+  spliceEmbeddings,
+  timeInstruction,
+  userText,
+} from "./model/prompt.ts";
+export { decodeAnswer, generate, generationConfig } from "./model/generate.ts";

@@ -72,6 +72,7 @@ export interface PatchEmbedOptions {
  * ```ts
  * import { acquireGpu } from "./device.ts";
  * const gpu = await acquireGpu();
+ * if (gpu.slowCompiles) return; // Mesa's GL fallback: minutes a shader
  * const b = gpu.batch();
  * // One 3x3 single-channel image, 2-px patches: one token, the top-left 2x2 block summed.
  * const px = b.upload(new Float32Array([1, 2, 9, 3, 4, 9, 9, 9, 9]), [1, 1, 3, 3]);

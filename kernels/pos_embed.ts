@@ -40,6 +40,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nw: vec3u,
  * ```ts
  * import { acquireGpu } from "./device.ts";
  * const gpu = await acquireGpu();
+ * if (gpu.slowCompiles) return; // Mesa's GL fallback: minutes a shader
  * const b = gpu.batch();
  * const x = b.upload(new Float32Array([1, 2, 3, 4]), [2, 1, 2]);
  * const [y] = await b.read([await addPositionEmbedding(b, x, b.upload(new Float32Array([10, 20]), [1, 2]))]);

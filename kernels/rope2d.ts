@@ -98,6 +98,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nw: vec3u,
  * ```ts
  * import { acquireGpu } from "./device.ts";
  * const gpu = await acquireGpu();
+ * if (gpu.slowCompiles) return; // Mesa's GL fallback: minutes a shader
  * const b = gpu.batch();
  * const x = b.upload(new Float32Array([1, 0, 0, 0]), [1, 1, 4]);
  * const tab = b.upload(rope2dTable([Math.PI / 2, 0], 4), [1, 4]);
@@ -118,6 +119,7 @@ export async function rope2d(
   need(width % heads === 0, k, `x: last axis ${width} is not a multiple of ${heads} heads`);
   const d = width / heads;
   need(d % 4 === 0, k, `head dimension ${d} is not a multiple of 4`);
+  need(x.dtype !== "u32", k, "x: expected f32 or f16, got u32");
   checkTensor(k, "table", table, [n, d], "f32");
   const total = numel(x) / 2;
   const y = batch.alloc(x.shape, x.dtype);

@@ -8,10 +8,8 @@
  */
 
 import { DataError } from "../io/errors.ts";
+import { IMAGE_TOKEN_INDEX, spliceEmbeddings } from "./prompt.ts";
 import type { TensorSource } from "./weights/source.ts";
-
-/** The id `tokenizer_image_token` puts where `<image>` was. */
-export const IMAGE_TOKEN_INDEX = -200;
 
 /** Where the embedding matrix lives in the base checkpoint. */
 export const EMBED_TOKENS = "model.embed_tokens.weight";
@@ -51,21 +49,15 @@ export async function spliceVisualTokens(
   if (visual.length % d !== 0) {
     throw new DataError("visual tokens", "width", `rows of ${d}`, `${visual.length} values`);
   }
-  const rows = visual.length / d;
-  const out = new Float32Array((list.length - 1 + rows) * d);
+  const text = new Float32Array((list.length - 1) * d);
   let row = 0;
   for (let k = 0; k < list.length; k++) {
-    if (k === at) {
-      out.set(visual, row * d);
-      row += rows;
-      continue;
-    }
+    if (k === at) continue;
     const id = list[k];
     if (!Number.isInteger(id) || id < 0 || id >= vocab) {
       throw new DataError("prompt", `input_ids[${k}]`, `an id below ${vocab}`, `${id}`);
     }
-    out.set((await source.read(embed, { start: id, count: 1 })).data, row * d);
-    row++;
+    text.set((await source.read(embed, { start: id, count: 1 })).data, row++ * d);
   }
-  return out;
+  return spliceEmbeddings(text, visual, at, d);
 }
