@@ -16,6 +16,7 @@ import {
   parseCommand,
   UsageError,
 } from "./_command.ts";
+import { askCommand } from "./ask.ts";
 import { benchCommand } from "./bench.ts";
 import { convert } from "./convert.ts";
 import { demo } from "./demo.ts";
@@ -38,6 +39,7 @@ export const COMMANDS: readonly Command[] = [
   route,
   evalCommand,
   benchCommand,
+  askCommand,
   demo,
   model,
   convert,

@@ -313,6 +313,50 @@ export class Gpu {
     this.device.queue.writeBuffer(t.buffer, offset, padded as Uint8Array<ArrayBuffer>);
   }
 
+  /** Writes raw `bytes` into `buffer` at byte `offset` (both multiples of 4), through the queue. */
+  writeBytes(buffer: GPUBuffer, offset: number, bytes: Uint8Array): void {
+    if (offset % 4 || bytes.byteLength % 4 || offset + bytes.byteLength > buffer.size) {
+      throw new KernelError(
+        "write",
+        `${bytes.byteLength} bytes at ${offset} do not fit a ${buffer.size}-byte buffer`,
+      );
+    }
+    this.device.queue.writeBuffer(buffer, offset, bytes as Uint8Array<ArrayBuffer>);
+  }
+
+  /**
+   * Reads byte ranges of buffers back as they are stored (after all work submitted so far);
+   * offsets and sizes are multiples of 4.
+   */
+  async readBytes(
+    parts: readonly { buffer: GPUBuffer; offset: number; size: number }[],
+  ): Promise<Uint8Array[]> {
+    const encoder = this.device.createCommandEncoder({ label: "vlm3r readBytes" });
+    const staging = parts.map((p) => {
+      if (p.offset % 4 || p.size % 4 || p.offset + p.size > p.buffer.size) {
+        throw new KernelError(
+          "read",
+          `${p.size} bytes at ${p.offset} of a ${p.buffer.size}-byte buffer`,
+        );
+      }
+      const s = this.device.createBuffer({
+        size: Math.max(4, p.size),
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      });
+      if (p.size) encoder.copyBufferToBuffer(p.buffer, p.offset, s, 0, p.size);
+      return s;
+    });
+    try {
+      this.device.queue.submit([encoder.finish()]);
+      await Promise.all(staging.map((s) => s.mapAsync(GPUMapMode.READ)));
+      return staging.map((s, i) =>
+        new Uint8Array(s.getMappedRange(0, Math.max(4, parts[i].size))).slice(0, parts[i].size)
+      );
+    } finally {
+      for (const s of staging) s.destroy();
+    }
+  }
+
   /** A new command batch. */
   batch(): Batch {
     if (this.#lost) throw new GpuUnavailableError("the device was lost");

@@ -52,6 +52,10 @@ export interface GenerateOptions {
   eos?: readonly number[];
   /** Repetition penalty on generated ids (1 = none). */
   repetitionPenalty?: number;
+  /** Also return the raw logits of the prompt's last position. */
+  logits?: boolean;
+  /** Called as each new token is chosen (`k` from 0), e.g. to time the first one. */
+  onToken?: (k: number, id: number) => void;
 }
 
 /** What {@link generate} produced. */
@@ -60,11 +64,13 @@ export interface Generation {
   ids: number[];
   /** Why it stopped. */
   stop: "eos" | "length";
+  /** With `logits`: the raw logits of the prompt's last position. */
+  logits?: Float32Array;
 }
 
 /**
- * Greedy decoding from prompt embeddings `[T, hidden]` into a fresh part of `cache` (sized
- * for the prompt plus `maxNewTokens`).
+ * Greedy decoding from a prompt (embeddings `[T, hidden]`, or `{ ids }`) prefilled after what
+ * `cache` holds (sized for it plus the prompt plus `maxNewTokens`).
  *
  * @example
  * ```ts ignore
@@ -76,7 +82,7 @@ export interface Generation {
 export async function generate(
   model: Qwen2,
   cache: KvCache,
-  embeds: Float32Array,
+  prompt: Float32Array | { ids: Uint32Array },
   options: GenerateOptions,
 ): Promise<Generation> {
   const penalty = options.repetitionPenalty ?? 1;
@@ -85,11 +91,18 @@ export async function generate(
     throw new RangeError(`maxNewTokens must be at least 1, got ${options.maxNewTokens}`);
   }
   const ids: number[] = [];
-  let { id } = await model.prefill(cache, { embeds }, { penalty });
+  const input = prompt instanceof Float32Array ? { embeds: prompt } : prompt;
+  const first = await model.prefill(cache, input, {
+    penalty,
+    ...(options.logits ? { logits: "last" as const } : {}),
+  });
+  let id = first.id;
+  const logits = first.logits ? { logits: first.logits } : {};
   for (;;) {
+    options.onToken?.(ids.length, id);
     ids.push(id);
-    if (eos.has(id)) return { ids, stop: "eos" };
-    if (ids.length >= options.maxNewTokens) return { ids, stop: "length" };
+    if (eos.has(id)) return { ids, stop: "eos", ...logits };
+    if (ids.length >= options.maxNewTokens) return { ids, stop: "length", ...logits };
     ({ id } = await model.decode(cache, { penalty }));
   }
 }

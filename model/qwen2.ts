@@ -138,6 +138,21 @@ export class KvCache {
   }
 }
 
+/**
+ * The keys and values of a cache's first `length` tokens, as stored (f16 or f32 bytes), for
+ * reusing a prompt prefix: {@link Qwen2.saveKv} takes one, {@link Qwen2.restoreKv} puts it
+ * into a new cache.
+ */
+export interface KvSnapshot {
+  /** Tokens held. */
+  length: number;
+  /** Element type of the stored rows. */
+  dtype: DType;
+  /** Per layer, `[length, kvHeads * headDim]` keys then values, raw bytes. */
+  k: Uint8Array[];
+  v: Uint8Array[];
+}
+
 /** What {@link Qwen2.prefill} and {@link Qwen2.decode} read back besides the chosen id. */
 export interface ReadOptions {
   /** Read the raw logits: of the last position, or of every prompt position (prefill only). */
@@ -325,12 +340,14 @@ export class Qwen2 {
   /**
    * Runs a prompt (`embeds` `[T, hidden]`, or token `ids`) into `cache` after what it holds,
    * in chunks, then chooses the first new token from the last position's logits. `positions`
-   * (default: continuing the cache) are the RoPE positions of the prompt tokens.
+   * (default: continuing the cache) are the RoPE positions of the prompt tokens. With
+   * `choose: false` nothing is chosen (the result's `id` is -1): the prompt only extends the
+   * cache, as a prefix that later prompts continue.
    */
   async prefill(
     cache: KvCache,
     input: { embeds: Float32Array } | { ids: Uint32Array },
-    options: ReadOptions & ChooseOptions & { positions?: Uint32Array } = {},
+    options: ReadOptions & ChooseOptions & { positions?: Uint32Array; choose?: boolean } = {},
   ): Promise<StepResult> {
     const c = this.config, d = c.hidden;
     const t = "embeds" in input ? input.embeds.length / d : input.ids.length;
@@ -388,6 +405,18 @@ export class Qwen2 {
           }
           if (last) b.copy(hAll.buffer, (m - 1) * d * 4, cache.fin.buffer, 0, d * 4);
         }
+        if (last && options.choose === false) {
+          // A prompt prefix to reuse: its keys and values are all that is wanted; nothing is
+          // chosen, so the penalty's record of generated ids stays empty.
+          const got = reads.length ? await b.read(reads) : (await b.submit(), []);
+          if (hidden) hidden.set(got[0], s * d);
+          if (allLogits) allLogits.set(got[got.length - 1], s * this.vocab);
+          return {
+            id: -1,
+            ...(allLogits ? { logits: allLogits } : {}),
+            ...(hidden ? { hidden } : {}),
+          };
+        }
         if (!last) {
           if (!reads.length) continue;
           const got = await b.read(reads);
@@ -416,6 +445,62 @@ export class Qwen2 {
     } finally {
       if (ws !== cache.step) destroyWorkspace(ws);
     }
+  }
+
+  /**
+   * The keys and values of the first `length` tokens of `cache` (default all it holds), read
+   * back as stored.
+   */
+  async saveKv(cache: KvCache, length = cache.length): Promise<KvSnapshot> {
+    if (!(Number.isInteger(length) && length >= 0 && length <= cache.length)) {
+      throw new KernelError("qwen2", `saveKv: ${length} tokens of a cache holding ${cache.length}`);
+    }
+    const row = this.config.kvHeads * this.config.headDim * dtypeSize(this.#kvDtype);
+    const parts = [...cache.k, ...cache.v].map((t) => ({
+      buffer: t.buffer,
+      offset: 0,
+      size: align4(length * row),
+    }));
+    const got = await this.#gpu.readBytes(parts);
+    const n = cache.k.length;
+    const cut = (b: Uint8Array) => b.subarray(0, length * row);
+    return {
+      length,
+      dtype: this.#kvDtype,
+      k: got.slice(0, n).map(cut),
+      v: got.slice(n).map(cut),
+    };
+  }
+
+  /**
+   * A new cache of `capacity` tokens holding `snapshot`'s keys and values: a prompt prefill
+   * then continues after them as after a prefill of the same prefix.
+   */
+  restoreKv(snapshot: KvSnapshot, capacity: number): KvCache {
+    const c = this.config, row = c.kvHeads * c.headDim * dtypeSize(this.#kvDtype);
+    const ok = snapshot.dtype === this.#kvDtype && snapshot.k.length === c.layers &&
+      snapshot.v.length === c.layers &&
+      [...snapshot.k, ...snapshot.v].every((b) => b.byteLength === snapshot.length * row);
+    if (!ok) {
+      throw new KernelError(
+        "qwen2",
+        `restoreKv: the snapshot does not match this model (${c.layers} layers of ${row}-byte ${this.#kvDtype} rows)`,
+      );
+    }
+    if (snapshot.length > capacity) {
+      throw new KernelError("qwen2", `restoreKv: ${snapshot.length} tokens exceed ${capacity}`);
+    }
+    const cache = this.cache(capacity);
+    const put = (t: GpuTensor, bytes: Uint8Array) => {
+      if (!bytes.byteLength) return;
+      const padded = bytes.byteLength % 4 ? new Uint8Array(align4(bytes.byteLength)) : bytes;
+      if (padded !== bytes) padded.set(bytes);
+      this.#gpu.writeBytes(t.buffer, 0, padded);
+    };
+    snapshot.k.forEach((b, i) => put(cache.k[i], b));
+    snapshot.v.forEach((b, i) => put(cache.v[i], b));
+    cache.length = snapshot.length;
+    return cache;
   }
 
   /**
@@ -765,4 +850,8 @@ function cat16(parts: Uint16Array[]): Uint16Array {
   let at = 0;
   for (const p of parts) (out.set(p, at), at += p.length);
   return out;
+}
+
+function align4(n: number): number {
+  return Math.ceil(n / 4) * 4;
 }
