@@ -290,7 +290,7 @@ export class Vlm3r {
    */
   async ask(video: string, question: Question, options: AskOptions = {}): Promise<Answer> {
     const seconds = emptyTimes();
-    let t = now();
+    const t = now();
     const frames = options.frames ?? 32;
     const loaded = await loadVideo(video, {
       frames,
