@@ -22,6 +22,7 @@ import { convert } from "./convert.ts";
 import { demo } from "./demo.ts";
 import { evalCommand } from "./eval.ts";
 import { route } from "./route.ts";
+import { serveCommand } from "./serve.ts";
 import { meta } from "./meta.ts";
 import { gen } from "./gen.ts";
 import { inspect } from "./inspect.ts";
@@ -40,6 +41,7 @@ export const COMMANDS: readonly Command[] = [
   evalCommand,
   benchCommand,
   askCommand,
+  serveCommand,
   demo,
   model,
   convert,

@@ -83,10 +83,18 @@ export async function frameFiles(dir: string): Promise<string[]> {
   return names.map((n) => join(dir, n));
 }
 
-function decodeImage(path: string, bytes: Uint8Array): RgbFrame {
+/**
+ * Decodes a PNG or JPEG frame (`format`, default: by `path`'s extension) to 8-bit RGB; an
+ * unreadable or 16-bit image is a `DataError` naming `path`.
+ */
+export function decodeImage(
+  path: string,
+  bytes: Uint8Array,
+  format: "png" | "jpeg" = /\.png$/i.test(path) ? "png" : "jpeg",
+): RgbFrame {
   let img;
   try {
-    img = /\.png$/i.test(path) ? decodePng(bytes) : decodeJpeg(bytes);
+    img = format === "png" ? decodePng(bytes) : decodeJpeg(bytes);
   } catch (e) {
     throw new DataError(path, "image", "a readable PNG or JPEG", (e as Error).message);
   }
