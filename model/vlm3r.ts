@@ -139,6 +139,8 @@ export class Vlm3r {
   readonly #fusion: FusionProjector;
   readonly #llm: Qwen2;
   readonly #embedTokens: (ids: number[]) => Promise<Float32Array>;
+  /** Times the towers ran (a video served from the cache does not count). */
+  towerRuns = 0;
 
   private constructor(
     readonly gpu: Gpu,
@@ -267,6 +269,7 @@ export class Vlm3r {
     video: Pick<LoadedVideo, "frames">,
     seconds: StageTimes = emptyTimes(),
   ): Promise<VisualEntry> {
+    this.towerRuns++;
     let t = now();
     const px = preprocessFrames(video.frames, this.inputSizes);
     seconds.preprocess = now() - t;
