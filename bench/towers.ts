@@ -225,29 +225,24 @@ function cut3rFlops(c: Cut3rConfig, frames: number, t: number): number {
 // ---------------------------------------------------------------------------------------------
 // Peak GPU memory: bytes of live buffers this process created (weights, activations, staging).
 
+/** Live and peak bytes of the device's buffers (`Gpu.memory`); `peak = live` starts anew. */
 interface MemoryMeter {
-  live: number;
+  readonly live: number;
   peak: number;
 }
 
 function meter(gpu: Gpu): MemoryMeter {
-  const m = { live: 0, peak: 0 };
-  const device = gpu.device;
-  const create = device.createBuffer.bind(device);
-  (device as { createBuffer: GPUDevice["createBuffer"] }).createBuffer = (d) => {
-    const buffer = create(d);
-    m.live += d.size;
-    m.peak = Math.max(m.peak, m.live);
-    const destroy = buffer.destroy.bind(buffer);
-    let gone = false;
-    (buffer as { destroy: () => void }).destroy = () => {
-      if (!gone) m.live -= d.size;
-      gone = true;
-      destroy();
-    };
-    return buffer;
+  return {
+    get live() {
+      return gpu.memory.current;
+    },
+    get peak() {
+      return gpu.memory.peak;
+    },
+    set peak(_: number) {
+      gpu.resetPeak();
+    },
   };
-  return m;
 }
 
 // ---------------------------------------------------------------------------------------------

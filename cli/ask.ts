@@ -14,7 +14,13 @@ import { readQuestions } from "../eval/records.ts";
 import { DataError } from "../io/errors.ts";
 import { defaultCacheDir, VideoCache } from "../model/cache.ts";
 import { type LoadedVideo, loadVideo } from "../model/video_input.ts";
-import { type Answer, type AskOptions, type ModelLocation, Vlm3r } from "../model/vlm3r.ts";
+import {
+  type Answer,
+  type AskOptions,
+  emptyTimes,
+  type ModelLocation,
+  Vlm3r,
+} from "../model/vlm3r.ts";
 import { type Command, type Context, UsageError } from "./_command.ts";
 import { checkOutputFile } from "./gen.ts";
 
@@ -196,9 +202,14 @@ async function runAsk(ctx: Context): Promise<number> {
   const options = ctx.strings("options");
   const ask = askOptions(ctx);
   modelLocation(ctx); // usage errors before the model loads
+  // The video first: a bad one fails before the model spends its time loading.
+  const t0 = performance.now();
+  const loaded = await loadVideo(video, { frames: ask.frames, fps: ask.fps });
+  const seconds = emptyTimes();
+  seconds.decode = (performance.now() - t0) / 1000;
   const engine = await openEngine(ctx);
   try {
-    const answer = await engine.ask(video, { question, options }, ask);
+    const answer = await engine.askLoaded(loaded, { question, options }, ask, seconds);
     if (ctx.flag("json")) ctx.out(JSON.stringify(answerJson(answer, engine.adapter)));
     else ctx.out(answer.text);
   } finally {
@@ -272,7 +283,9 @@ export async function answerWithEngine(
   const videoOf = (q: EvalQuestions[number]) => q.videoPath ?? q.sceneName ?? q.id;
   const paths = new Map<string, string | undefined>();
   for (const q of questions) {
-    if (!paths.has(videoOf(q))) paths.set(videoOf(q), await findVideo(options.videos, q));
+    if (!paths.has(videoOf(q))) {
+      paths.set(videoOf(q), await findVideo(options.videos, q, { folders: true }));
+    }
   }
   const rank = new Map([...paths.keys()].map((k, i) => [k, i]));
   const order = [...questions.keys()].sort((a, b) =>

@@ -216,7 +216,8 @@ export async function hasContent(path: string): Promise<boolean> {
 /**
  * The video of a question under `videosDir`, trying in turn `video_path` (VSTI-Bench, vlm3r
  * records), `<dataset>/<scene_name>.mp4` (the VSI-Bench zips), `<scene_name>.mp4` and
- * `<scene_name>/<scene_name>.mp4` (a `vlm3r synth` folder).
+ * `<scene_name>/<scene_name>.mp4` (a `vlm3r synth` folder); with `folders`, a folder of frame
+ * images counts as a video too (`vlm3r ask` reads them).
  *
  * @example
  * ```ts
@@ -229,7 +230,11 @@ export async function hasContent(path: string): Promise<boolean> {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function findVideo(videosDir: string, q: EvalQuestion): Promise<string | undefined> {
+export async function findVideo(
+  videosDir: string,
+  q: EvalQuestion,
+  options: { folders?: boolean } = {},
+): Promise<string | undefined> {
   const candidates: string[] = [];
   if (q.videoPath) candidates.push(join(videosDir, q.videoPath));
   if (q.sceneName) {
@@ -239,7 +244,7 @@ export async function findVideo(videosDir: string, q: EvalQuestion): Promise<str
   }
   for (const c of candidates) {
     const info = await Deno.stat(c).catch(() => undefined);
-    if (info?.isFile) return c;
+    if (info?.isFile || (options.folders && info?.isDirectory)) return c;
   }
   return undefined;
 }

@@ -162,6 +162,35 @@ export class Gpu {
   ) {
     this.limits = device.limits;
     device.lost.then(() => (this.#lost = true));
+    // Count the bytes of every buffer made through this device (kernels' temporaries too),
+    // for the peak GPU memory the benchmarks report: WebGPU has no query of its own.
+    const create = device.createBuffer.bind(device);
+    device.createBuffer = (desc: GPUBufferDescriptor) => {
+      const buffer = create(desc);
+      const destroy = buffer.destroy.bind(buffer);
+      let live = true;
+      this.#bytes += desc.size;
+      this.#peak = Math.max(this.#peak, this.#bytes);
+      buffer.destroy = () => {
+        if (live) this.#bytes -= desc.size;
+        live = false;
+        destroy();
+      };
+      return buffer;
+    };
+  }
+
+  #bytes = 0;
+  #peak = 0;
+
+  /** Bytes of the buffers alive now, and the most alive at once since `resetPeak`. */
+  get memory(): { current: number; peak: number } {
+    return { current: this.#bytes, peak: this.#peak };
+  }
+
+  /** Starts a new peak from the bytes alive now. */
+  resetPeak(): void {
+    this.#peak = this.#bytes;
   }
 
   /**

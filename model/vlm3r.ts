@@ -139,6 +139,8 @@ export class Vlm3r {
   readonly #fusion: FusionProjector;
   readonly #llm: Qwen2;
   readonly #embedTokens: (ids: number[]) => Promise<Float32Array>;
+  /** Times the towers ran (a video served from the cache does not count). */
+  towerRuns = 0;
 
   private constructor(
     readonly gpu: Gpu,
@@ -169,7 +171,16 @@ export class Vlm3r {
    * ```
    */
   static async open(where: ModelLocation, options: Vlm3rOptions = {}): Promise<Vlm3r> {
-    const { source, config, tokenizerDir, modelId } = await openWeights(where);
+    return await Vlm3r.fromWeights(await openWeights(where), options);
+  }
+
+  /**
+   * Loads the model from weights already opened: a source of canonical names (a converted
+   * model, the release, or random weights for benchmarks), the config, the folder of the
+   * tokenizer files, and an id of the weights that keys the cache.
+   */
+  static async fromWeights(weights: ModelWeights, options: Vlm3rOptions = {}): Promise<Vlm3r> {
+    const { source, config, tokenizerDir, modelId } = weights;
     const tokenizer = await Tokenizer.load(tokenizerDir);
     const gpu = options.gpu ?? await acquireGpu();
     const precision = options.precision ?? (gpu.f16 && !gpu.cpu ? "f16" : "f32");
@@ -267,6 +278,7 @@ export class Vlm3r {
     video: Pick<LoadedVideo, "frames">,
     seconds: StageTimes = emptyTimes(),
   ): Promise<VisualEntry> {
+    this.towerRuns++;
     let t = now();
     const px = preprocessFrames(video.frames, this.inputSizes);
     seconds.preprocess = now() - t;
@@ -459,13 +471,18 @@ export function emptyTimes(): StageTimes {
   };
 }
 
-/** The model's tensors and config, where its tokenizer is, and a hash of its files. */
-async function openWeights(where: ModelLocation): Promise<{
+/** A model's tensors and config, where its tokenizer is, and an id of its weights. */
+export interface ModelWeights {
   source: TensorSource;
   config: ModelConfig;
+  /** Folder holding `tokenizer.json` (and `generation_config.json`). */
   tokenizerDir: string;
+  /** Keys the per-video cache: different weights, different id. */
   modelId: string;
-}> {
+}
+
+/** Opens a converted model folder or the release (see {@link Vlm3r.open}). */
+export async function openWeights(where: ModelLocation): Promise<ModelWeights> {
   if ("model" in where) {
     const m = await openModel(where.model);
     const manifest = await Deno.readFile(`${m.dir}/manifest.json`);
