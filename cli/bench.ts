@@ -10,6 +10,7 @@
 import { chatComplete } from "../io/chat.ts";
 import { detectBenchmark } from "../eval/benchmarks.ts";
 import {
+  answeredIds,
   collectAnswers,
   type CollectReport,
   findVideo,
@@ -148,7 +149,16 @@ async function runBench(ctx: Context): Promise<number> {
   const set = await readQuestions(questionsPath);
   const bar = ctx.progress("bench", set.questions.length, "questions");
   let report;
-  if (endpoint === undefined) {
+  const done = resume ? await answeredIds(out) : new Set<string>();
+  if (set.questions.every((q) => done.has(q.id))) {
+    // Nothing left to ask: no model to load, no server to call.
+    report = {
+      total: set.questions.length,
+      resumed: set.questions.length,
+      answered: 0,
+      skipped: [],
+    };
+  } else if (endpoint === undefined) {
     const engine = await openEngine(ctx);
     report = await answerWithEngine(engine, set.questions, {
       videos,

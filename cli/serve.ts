@@ -88,41 +88,38 @@ async function runServe(ctx: Context): Promise<number> {
     const info = await Deno.stat(media).catch(() => undefined);
     if (!info?.isDirectory) throw new Error(`--media ${media}: no such folder`);
   }
+  // A port in use is said now, not after minutes of loading the model.
+  if (port !== 0) listenError(host, port, () => Deno.listen({ hostname: host, port }).close());
 
   const engine = await openEngine(ctx);
-  let handle: ServeHandle;
+  let handle!: ServeHandle;
   try {
-    handle = serveHttp({
-      engine: {
-        askLoaded: (video, question, options, seconds) =>
-          engine.askLoaded(video, question, options, seconds),
-        stopIds: engine.config.generation.eosTokenIds,
-        adapter: engine.adapter,
-        get cacheStats() {
-          return engine.cacheStats;
+    listenError(host, port, () =>
+      handle = serveHttp({
+        engine: {
+          askLoaded: (video, question, options, seconds) =>
+            engine.askLoaded(video, question, options, seconds),
+          stopIds: engine.config.generation.eosTokenIds,
+          adapter: engine.adapter,
+          get cacheStats() {
+            return engine.cacheStats;
+          },
         },
-      },
-      model: name,
-      frames: ask.frames,
-      maxNewTokens: ask.maxNewTokens!,
-      timeInstruction: ask.timeInstruction,
-      fps: ask.fps,
-      queue,
-      timeoutMs: timeout * 1000,
-      maxBodyBytes: Math.round(maxBody * 2 ** 20),
-      media: { root: media, allowLocal: media !== undefined || isLoopback(host) },
-      log: ctx.flag("quiet") ? undefined : (line) => ctx.err(line),
-      hostname: host,
-      port,
-    });
+        model: name,
+        frames: ask.frames,
+        maxNewTokens: ask.maxNewTokens!,
+        timeInstruction: ask.timeInstruction,
+        fps: ask.fps,
+        queue,
+        timeoutMs: timeout * 1000,
+        maxBodyBytes: Math.round(maxBody * 2 ** 20),
+        media: { root: media, allowLocal: media !== undefined || isLoopback(host) },
+        log: ctx.flag("quiet") ? undefined : (line) => ctx.err(line),
+        hostname: host,
+        port,
+      }));
   } catch (e) {
     engine.destroy();
-    if (e instanceof Deno.errors.AddrInUse) {
-      throw new Error(`cannot listen on ${host}:${port}: the port is in use (--port)`);
-    }
-    if (e instanceof Deno.errors.AddrNotAvailable) {
-      throw new Error(`cannot listen on ${host}: not an address of this machine (--host)`);
-    }
     throw e;
   }
 
@@ -162,4 +159,22 @@ async function runServe(ctx: Context): Promise<number> {
   }
   ctx.err("vlm3r serve: stopped");
   return 0;
+}
+
+/** Runs `listen`, saying in one line why `host:port` cannot be listened on. */
+function listenError(host: string, port: number, listen: () => void): void {
+  try {
+    listen();
+  } catch (e) {
+    if (e instanceof Deno.errors.AddrInUse) {
+      throw new Error(`cannot listen on ${host}:${port}: the port is in use (--port)`);
+    }
+    if (e instanceof Deno.errors.AddrNotAvailable) {
+      throw new Error(`cannot listen on ${host}: not an address of this machine (--host)`);
+    }
+    if (e instanceof Deno.errors.PermissionDenied) {
+      throw new Error(`cannot listen on ${host}:${port}: permission denied (a port below 1024?)`);
+    }
+    throw e;
+  }
 }
