@@ -182,6 +182,7 @@ Deno.test({
           "--max-body",
           "1",
         ],
+        cwd: repo,
         stdout: "piped",
         stderr: "piped",
       }).spawn();
