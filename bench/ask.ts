@@ -12,7 +12,12 @@
  * - with `--full`: the real depths too (SigLIP 26, CUT3R 24 + 12, Qwen2 28 layers), 32 frames,
  *   in f16 and with the int4 language model: for a machine with a real GPU.
  *
- *   deno task bench:ask [-- --json] [--layers N] [--frames F] [--full] [--no-tiny]
+ * Then, with the vlm3r-tiny fixture, its golden question asked of the release converted to f32,
+ * f16, int8 and int4 (`vlm3r convert`): how many of the reference's 16 greedy tokens each
+ * reproduces, and the overlap of the last prompt position's top 5 with the reference's
+ * (`--no-precision` skips it).
+ *
+ *   deno task bench:ask [-- --json] [--layers N] [--frames F] [--full] [--no-tiny] [--no-precision]
  *
  * The video is a synthetic scene rendered once into bench-out/ask-video/. Compare ratios within
  * one run (first question vs follow-up), not absolute figures across machines.
@@ -28,6 +33,9 @@ import { VideoCache } from "../model/cache.ts";
 import { type Answer, Vlm3r } from "../model/vlm3r.ts";
 import { randomSource, realWidthConfig } from "../model/weights/random.ts";
 import { writeTinyRelease } from "../model/weights/tiny.ts";
+import { convertRelease } from "../model/weights/convert.ts";
+import { openRelease } from "../model/weights/release.ts";
+import { readSafetensors } from "../model/weights/safetensors.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -37,6 +45,7 @@ const { values } = parseArgs({
     frames: { type: "string" },
     full: { type: "boolean", default: false },
     "no-tiny": { type: "boolean", default: false },
+    "no-precision": { type: "boolean", default: false },
   },
 });
 
@@ -131,10 +140,58 @@ for (const v of variants) {
   await run(`real width, ${layers}${v.quantize === "int4" ? ", int4 LLM" : ""}`, vlm, frames);
   vlm.destroy();
 }
+
+// Precision variants of vlm3r-tiny against the reference's golden question.
+interface PrecisionRow {
+  variant: string;
+  tokensMatched: number;
+  firstMismatch: number | null;
+  top5Overlap: number;
+}
+const precision: PrecisionRow[] = [];
+if (!values["no-precision"] && await Deno.stat(fixture).then(() => true, () => false)) {
+  const meta = JSON.parse(await Deno.readTextFile(join(fixture, "golden", "meta.json")));
+  const golden = await readSafetensors(join(fixture, "golden", "outputs.safetensors"));
+  const want = golden.get("prefill_logits")!.data.subarray(0, 151647);
+  const top5 = (x: ArrayLike<number>) =>
+    [...Array(x.length).keys()].sort((a, b) => x[b] - x[a] || a - b).slice(0, 5);
+  const wantTop = new Set(top5(want));
+  const release = await openRelease({
+    base: join(fixture, "base"),
+    lora: join(fixture, "lora"),
+    cut3r: join(fixture, "cut3r", "cut3r_tiny.pth"),
+    siglip: join(fixture, "siglip", "config.json"),
+  });
+  const variants: [string, "f32" | "f16", "none" | "int8" | "int4"][] = [
+    ["f32", "f32", "none"],
+    ["f16", "f16", "none"],
+    ["int8 LLM (f16)", "f16", "int8"],
+    ["int4 LLM (f16)", "f16", "int4"],
+  ];
+  for (const [variant, dtype, quantize] of variants) {
+    if (dtype === "f16" && !gpu.f16) continue;
+    const dir = join(tmp, `tiny-${dtype}-${quantize}`);
+    await convertRelease(release, dir, { dtype, quantize });
+    const vlm = await Vlm3r.open({ model: dir }, { gpu, precision: dtype });
+    const a = await vlm.ask(join(fixture, "frames"), {
+      question: meta.question,
+      options: meta.options,
+    }, { logits: true });
+    vlm.destroy();
+    const ids: number[] = meta.generated_ids;
+    const miss = ids.findIndex((id, k) => a.ids[k] !== id);
+    precision.push({
+      variant,
+      tokensMatched: ids.filter((id, k) => a.ids[k] === id).length,
+      firstMismatch: miss < 0 ? null : miss,
+      top5Overlap: top5(a.logits!).filter((i) => wantTop.has(i)).length,
+    });
+  }
+}
 await Deno.remove(tmp, { recursive: true });
 
 if (values.json) {
-  console.log(JSON.stringify({ adapter: gpu.adapter, rows }, null, 1));
+  console.log(JSON.stringify({ adapter: gpu.adapter, rows, precision }, null, 1));
 } else {
   console.log(`vlm3r ask, stage by stage (s), on ${gpu.adapter}; peak GPU memory of live buffers`);
   const head = [
@@ -184,6 +241,16 @@ if (values.json) {
       `${rows[i].model}: follow-up / first = ${
         (rows[i + 1].seconds.total / rows[i].seconds.total).toFixed(3)
       } of the wall time`,
+    );
+  }
+}
+if (!values.json && precision.length) {
+  console.log("\nvlm3r-tiny's golden question, converted (vlm3r convert), against the reference:");
+  for (const p of precision) {
+    console.log(
+      `  ${p.variant.padEnd(15)} ${p.tokensMatched}/16 greedy tokens as the reference` +
+        `${p.firstMismatch === null ? "" : ` (first difference at step ${p.firstMismatch})`}, ` +
+        `top-5 of the prefill logits: ${p.top5Overlap}/5 shared`,
     );
   }
 }

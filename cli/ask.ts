@@ -13,7 +13,7 @@ import { promptKind } from "../eval/prompt.ts";
 import { readQuestions } from "../eval/records.ts";
 import { DataError } from "../io/errors.ts";
 import { defaultCacheDir, VideoCache } from "../model/cache.ts";
-import { type LoadedVideo, loadVideo } from "../model/video_input.ts";
+import { type ProbedVideo, probeVideo } from "../model/video_input.ts";
 import {
   type Answer,
   type AskOptions,
@@ -204,7 +204,7 @@ async function runAsk(ctx: Context): Promise<number> {
   modelLocation(ctx); // usage errors before the model loads
   // The video first: a bad one fails before the model spends its time loading.
   const t0 = performance.now();
-  const loaded = await loadVideo(video, { frames: ask.frames, fps: ask.fps });
+  const loaded = await probeVideo(video, { frames: ask.frames, fps: ask.fps });
   const seconds = emptyTimes();
   seconds.decode = (performance.now() - t0) / 1000;
   const engine = await openEngine(ctx);
@@ -291,7 +291,7 @@ export async function answerWithEngine(
   const order = [...questions.keys()].sort((a, b) =>
     rank.get(videoOf(questions[a]))! - rank.get(videoOf(questions[b]))! || a - b
   );
-  let current: { path: string; video: LoadedVideo } | undefined;
+  let current: { path: string; video: ProbedVideo } | undefined;
   try {
     return await collectAnswers(questions, {
       out: options.out,
@@ -312,7 +312,7 @@ export async function answerWithEngine(
           try {
             current = {
               path: video,
-              video: await loadVideo(video, { frames: options.ask.frames, fps: options.ask.fps }),
+              video: await probeVideo(video, { frames: options.ask.frames, fps: options.ask.fps }),
             };
           } catch (e) {
             if (e instanceof DataError) throw new SkipQuestion(`id ${q.id}: ${e.message}`);

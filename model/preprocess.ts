@@ -119,28 +119,68 @@ export async function readVideoFrames(
   path: string,
   options: ReadVideoOptions = {},
 ): Promise<VideoFrames> {
+  const video = await openVideo(path, options.decoder);
+  const total = await video.count();
+  const indices = sampleFrameIndices(
+    total,
+    options.frames ?? DEFAULT_FRAMES,
+    options.shortVideo ?? "fewer",
+  );
+  return { total, indices, frames: await video.decode(indices), decoder: video.decoder };
+}
+
+/** A video file opened for reading: its frame count, then frames by index. */
+export interface OpenedVideo {
+  /** Frames in the first video stream (at least one, else a `DataError`). */
+  count(): Promise<number>;
+  /** Decodes the frames at `indices` (repeats allowed), in the order given. */
+  decode(indices: readonly number[]): Promise<RgbFrame[]>;
+  /** The decoder it uses. */
+  decoder: "ffmpeg" | "wasm";
+}
+
+/**
+ * Opens a video file for {@link readVideoFrames}'s two steps apart, so that a caller can count
+ * the frames, decide, and decode only if it must (a cached video never decodes). A missing or
+ * unreadable file is a `DataError` naming it.
+ *
+ * @example
+ * ```ts ignore
+ * const v = await openVideo("room.mp4");
+ * const frames = await v.decode(sampleFrameIndices(await v.count(), 32));
+ * ```
+ */
+export async function openVideo(
+  path: string,
+  decoder: FrameDecoder = "auto",
+): Promise<OpenedVideo> {
   try {
     if (!(await Deno.stat(path)).isFile) throw new DataError(path, "file", "a video file");
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) throw new DataError(path, "file", "an existing file");
     throw e;
   }
-  const want = options.decoder ?? "auto";
-  const decoder = want === "wasm" || (want === "auto" && !(await systemFfmpeg()))
+  const use = decoder === "wasm" || (decoder === "auto" && !(await systemFfmpeg()))
     ? "wasm"
     : "ffmpeg";
-  const video = decoder === "ffmpeg" ? new SystemVideo(path) : await WasmVideo.open(path);
-  const total = await video.count();
-  if (total < 1) throw new DataError(path, "video stream", "at least one frame", "0 frames");
-  const indices = sampleFrameIndices(
-    total,
-    options.frames ?? DEFAULT_FRAMES,
-    options.shortVideo ?? "fewer",
-  );
-  const unique = [...new Set(indices)];
-  const decoded = await video.decode(unique);
-  const byIndex = new Map(unique.map((i, k) => [i, decoded[k]]));
-  return { total, indices, frames: indices.map((i) => byIndex.get(i)!), decoder };
+  let reader: VideoReader | undefined;
+  const open =
+    async () => (reader ??= use === "ffmpeg" ? new SystemVideo(path) : await WasmVideo.open(path));
+  let total: number | undefined;
+  return {
+    decoder: use,
+    async count() {
+      total ??= await (await open()).count();
+      if (total < 1) throw new DataError(path, "video stream", "at least one frame", "0 frames");
+      return total;
+    },
+    async decode(indices) {
+      const unique = [...new Set(indices)];
+      const decoded = await (await open()).decode(unique);
+      const byIndex = new Map(unique.map((i, k) => [i, decoded[k]]));
+      return indices.map((i) => byIndex.get(i)!);
+    },
+  };
 }
 
 interface VideoReader {

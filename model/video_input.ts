@@ -16,7 +16,7 @@ import { videoInfo } from "../io/mp4.ts";
 import {
   DEFAULT_FRAMES,
   type FrameDecoder,
-  readVideoFrames,
+  openVideo,
   type RgbFrame,
   sampleFrameIndices,
   type ShortVideo,
@@ -129,18 +129,29 @@ async function hashFile(path: string, hash = createHash("sha256")): Promise<stri
 }
 
 /**
- * Reads a video file or a frame folder: samples `floor(linspace(0, N-1, F))` and decodes
- * those frames. Missing or unreadable input is a `DataError` naming the path.
+ * A video whose frames are decoded only when asked: what {@link probeVideo} gives, so that a
+ * video the cache already knows is hashed and counted but never decoded.
+ */
+export type ProbedVideo = Omit<LoadedVideo, "frames"> & {
+  /** Decodes the sampled frames (once; later calls give the same frames). */
+  decode(): Promise<RgbFrame[]>;
+};
+
+/**
+ * Hashes and counts a video file or a frame folder and samples `floor(linspace(0, N-1, F))`
+ * indices, leaving the decoding for later. Missing or unreadable input is a `DataError` naming
+ * the path.
  *
  * @example
  * ```ts ignore
- * const v = await loadVideo("scene0000_00/frames/color", { frames: 32, fps: 24 });
+ * const v = await probeVideo("room.mp4", { frames: 32 });
+ * const frames = await v.decode();
  * ```
  */
-export async function loadVideo(
+export async function probeVideo(
   path: string,
   options: LoadVideoOptions = {},
-): Promise<LoadedVideo> {
+): Promise<ProbedVideo> {
   let info: Deno.FileInfo;
   try {
     info = await Deno.stat(path);
@@ -151,6 +162,7 @@ export async function loadVideo(
     throw e;
   }
   const frames = options.frames ?? DEFAULT_FRAMES;
+  let decoded: Promise<RgbFrame[]> | undefined;
   if (info.isDirectory) {
     const files = await frameFiles(path);
     const indices = sampleFrameIndices(files.length, frames, options.shortVideo);
@@ -160,25 +172,26 @@ export async function loadVideo(
       hash.update(`${basename(f)}\n`);
       hash.update(await hashFile(f));
     }
-    const decoded = new Map<number, RgbFrame>();
-    for (const i of new Set(indices)) {
-      decoded.set(i, decodeImage(files[i], await Deno.readFile(files[i])));
-    }
+    const decode = async () => {
+      const byIndex = new Map<number, RgbFrame>();
+      for (const i of new Set(indices)) {
+        byIndex.set(i, decodeImage(files[i], await Deno.readFile(files[i])));
+      }
+      return indices.map((i) => byIndex.get(i)!);
+    };
     return {
       path,
       kind: "folder",
       total: files.length,
       indices,
-      frames: indices.map((i) => decoded.get(i)!),
       fps: options.fps,
       hash: hash.digest("hex"),
+      decode: () => (decoded ??= decode()),
     };
   }
-  const video = await readVideoFrames(path, {
-    frames,
-    shortVideo: options.shortVideo,
-    decoder: options.decoder,
-  });
+  const video = await openVideo(path, options.decoder);
+  const total = await video.count();
+  const indices = sampleFrameIndices(total, frames, options.shortVideo);
   let fps = options.fps;
   if (fps === undefined) {
     try {
@@ -190,10 +203,27 @@ export async function loadVideo(
   return {
     path,
     kind: "file",
-    total: video.total,
-    indices: video.indices,
-    frames: video.frames,
+    total,
+    indices,
     fps,
     hash: await hashFile(path),
+    decode: () => (decoded ??= video.decode(indices)),
   };
+}
+
+/**
+ * Reads a video file or a frame folder: samples `floor(linspace(0, N-1, F))` and decodes
+ * those frames ({@link probeVideo}, then its `decode`).
+ *
+ * @example
+ * ```ts ignore
+ * const v = await loadVideo("scene0000_00/frames/color", { frames: 32, fps: 24 });
+ * ```
+ */
+export async function loadVideo(
+  path: string,
+  options: LoadVideoOptions = {},
+): Promise<LoadedVideo> {
+  const { decode, ...video } = await probeVideo(path, options);
+  return { ...video, frames: await decode() };
 }

@@ -40,7 +40,12 @@ import { type KvSnapshot, Qwen2 } from "./qwen2.ts";
 import type { Qwen2Config } from "./qwen2_config.ts";
 import { loadSiglipWeights, SIGLIP_PREFIX, type SiglipConfig, SiglipTower } from "./siglip.ts";
 import { Tokenizer } from "./tokenizer.ts";
-import { type LoadedVideo, loadVideo, type LoadVideoOptions } from "./video_input.ts";
+import {
+  type LoadedVideo,
+  type LoadVideoOptions,
+  type ProbedVideo,
+  probeVideo,
+} from "./video_input.ts";
 import { openModel } from "./weights/convert.ts";
 import type { ModelConfig } from "./weights/config.ts";
 import { openRelease, type ReleasePaths } from "./weights/release.ts";
@@ -304,19 +309,23 @@ export class Vlm3r {
     const seconds = emptyTimes();
     const t = now();
     const frames = options.frames ?? 32;
-    const loaded = await loadVideo(video, {
+    const probed = await probeVideo(video, {
       frames,
       shortVideo: options.shortVideo,
       decoder: options.decoder,
       fps: options.fps,
     });
     seconds.decode = now() - t;
-    return await this.askLoaded(loaded, question, options, seconds);
+    return await this.askLoaded(probed, question, options, seconds);
   }
 
-  /** {@link ask} for a video already loaded (`loadVideo`); `seconds` may carry its decode time. */
+  /**
+   * {@link ask} for a video already opened: decoded (`loadVideo`), or probed (`probeVideo`),
+   * whose frames are then decoded only if the cache lacks its visual sequence; `seconds` may
+   * carry the time spent opening it.
+   */
   async askLoaded(
-    video: LoadedVideo,
+    video: LoadedVideo | ProbedVideo,
     question: Question,
     options: AskOptions = {},
     seconds: StageTimes = emptyTimes(),
@@ -331,7 +340,10 @@ export class Vlm3r {
     let visual = await this.cache.visual(visualKey);
     const visualCached = !!visual;
     if (!visual) {
-      visual = await this.encodeFrames(video, seconds);
+      const t0 = now();
+      const frames = "frames" in video ? video.frames : await video.decode();
+      seconds.decode += now() - t0;
+      visual = await this.encodeFrames({ frames }, seconds);
       await this.cache.putVisual(visualKey, visual);
     }
 
