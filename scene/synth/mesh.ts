@@ -8,7 +8,7 @@
  */
 
 import { yawBoxCorners } from "../../geometry/box.ts";
-import type { Polygon } from "../../geometry/polygon.ts";
+import { pointInPolygon, type Polygon } from "../../geometry/polygon.ts";
 import type { Rng } from "../../geometry/rng.ts";
 import type { Vec3 } from "../../geometry/vec.ts";
 import type { Material } from "./catalog.ts";
@@ -147,19 +147,25 @@ export function buildSceneMesh(layout: SynthLayout, rng: Rng): SceneMesh {
   }
 
   let nextId = objects.length;
-  const floorMat = MATERIALS.indexOf(
-    room.floorMaterial === "ceramic" ? "tile" : room.floorMaterial,
-  );
-  const { xs, ys } = gridBreaks(room.polygon);
+  const floorMat = (m: Material) => MATERIALS.indexOf(m === "ceramic" ? "tile" : m);
+  const { xs, ys } = gridBreaks(room.polygon, interiorBreaks(layout));
   const jitter = planarJitter(room.polygon, xs, ys, rng);
+  // An apartment's floor takes each room's look (under walls and in doorways: the first's).
+  const rooms = layout.rooms ?? [];
+  const floorStyle = rooms.length > 1
+    ? (x: number, y: number) => {
+      const r = rooms.find((q) => pointInPolygon([x, y], q.polygon)) ?? rooms[0];
+      return { color: r.floorColor, material: floorMat(r.floorMaterial) };
+    }
+    : undefined;
   for (
-    const [label, z, color, material] of [
-      ["floor", 0, room.colors.floor, floorMat],
-      ["ceiling", room.height, room.colors.ceiling, MATERIALS.indexOf("paint")],
+    const [label, z, color, material, style] of [
+      ["floor", 0, room.colors.floor, floorMat(room.floorMaterial), floorStyle],
+      ["ceiling", room.height, room.colors.ceiling, MATERIALS.indexOf("paint"), undefined],
     ] as const
   ) {
     const id = nextId++;
-    const segments = addPlane(b, room.polygon, xs, ys, jitter, z, color, material, id);
+    const segments = addPlane(b, room.polygon, xs, ys, jitter, z, color, material, id, style);
     groups.push({ id, objectId: id, label, segments });
   }
   const paint = MATERIALS.indexOf("paint");
@@ -169,6 +175,31 @@ export function buildSceneMesh(layout: SynthLayout, rng: Rng): SceneMesh {
     const segments = addWall(b, a, c, xs, ys, room.height, room.colors.wall, paint, id);
     groups.push({ id, objectId: id, label: "wall", segments });
   });
+  // Interior walls: boxes from the floor (or a doorway's top) to the ceiling. Faces on the
+  // floor or the ceiling are hidden: left out.
+  for (const wall of layout.walls ?? []) {
+    const id = nextId++;
+    const segments: number[] = [];
+    for (const part of wall.parts) {
+      const segment = b.nextSegment++;
+      segments.push(segment);
+      const ids = yawBoxCorners(part).map((p) => b.vertex(p, room.colors.wall, segment));
+      const lintel = part.center[2] - part.size[2] / 2 > 1e-6;
+      for (
+        const [p, q, r, s] of [
+          ...(lintel ? [[0, 3, 2, 1]] : []),
+          [0, 1, 5, 4],
+          [1, 2, 6, 5],
+          [2, 3, 7, 6],
+          [3, 0, 4, 7],
+        ]
+      ) {
+        b.triangle(ids[p], ids[q], ids[r], id, paint, room.colors.wall);
+        b.triangle(ids[p], ids[r], ids[s], id, paint, room.colors.wall);
+      }
+    }
+    groups.push({ id, objectId: id, label: "wall", segments });
+  }
   if (nextId > 255) throw new RangeError(`${nextId} instances do not fit 8-bit instance masks`);
 
   return {
@@ -184,8 +215,23 @@ export function buildSceneMesh(layout: SynthLayout, rng: Rng): SceneMesh {
   };
 }
 
-/** Grid lines: every polygon coordinate, with equal steps of at most STEP in between. */
-function gridBreaks(poly: Polygon): { xs: number[]; ys: number[] } {
+/** Coordinates the floor grid must have so that its cells end at interior walls and doorways. */
+function interiorBreaks(layout: SynthLayout): { xs: number[]; ys: number[] } {
+  const xs: number[] = [], ys: number[] = [];
+  for (const w of layout.walls ?? []) {
+    for (const p of w.parts) {
+      xs.push(p.center[0] - p.size[0] / 2, p.center[0] + p.size[0] / 2);
+      ys.push(p.center[1] - p.size[1] / 2, p.center[1] + p.size[1] / 2);
+    }
+  }
+  return { xs, ys };
+}
+
+/** Grid lines: every polygon coordinate (and `extra`), equal steps of at most STEP between. */
+function gridBreaks(
+  poly: Polygon,
+  extra: { xs: number[]; ys: number[] } = { xs: [], ys: [] },
+): { xs: number[]; ys: number[] } {
   const breaks = (vals: number[]) => {
     const u = [...new Set(vals)].sort((a, b) => a - b);
     const out = [u[0]];
@@ -195,7 +241,10 @@ function gridBreaks(poly: Polygon): { xs: number[]; ys: number[] } {
     }
     return out;
   };
-  return { xs: breaks(poly.map((p) => p[0])), ys: breaks(poly.map((p) => p[1])) };
+  return {
+    xs: breaks([...poly.map((p) => p[0]), ...extra.xs]),
+    ys: breaks([...poly.map((p) => p[1]), ...extra.ys]),
+  };
 }
 
 function cellInside(poly: Polygon, xs: number[], ys: number[], i: number, j: number): boolean {
@@ -248,15 +297,21 @@ function addPlane(
   color: Readonly<Vec3>,
   material: number,
   instance: number,
+  style?: (x: number, y: number) => { color: Readonly<Vec3>; material: number },
 ): number[] {
   const index = new Map<number, number>();
   const patches = new Map<string, number>();
+  let cellColor = color;
   const vert = (i: number, j: number) => {
     const key = j * xs.length + i;
     let v = index.get(key);
     if (v === undefined) {
       const x = xs[i] + jitter[2 * key], y = ys[j] + jitter[2 * key + 1];
-      v = b.vertex([x, y, z], color, patchSegment(b, patches, `${Math.floor(x)},${Math.floor(y)}`));
+      v = b.vertex(
+        [x, y, z],
+        cellColor,
+        patchSegment(b, patches, `${Math.floor(x)},${Math.floor(y)}`),
+      );
       index.set(key, v);
     }
     return v;
@@ -264,6 +319,11 @@ function addPlane(
   for (let j = 0; j < ys.length - 1; j++) {
     for (let i = 0; i < xs.length - 1; i++) {
       if (!cellInside(poly, xs, ys, i, j)) continue;
+      if (style) {
+        const s = style((xs[i] + xs[i + 1]) / 2, (ys[j] + ys[j + 1]) / 2);
+        [cellColor, material] = [s.color, s.material];
+      }
+      const color = cellColor;
       const v00 = vert(i, j), v10 = vert(i + 1, j), v11 = vert(i + 1, j + 1), v01 = vert(i, j + 1);
       // Floor normals point up, ceiling normals down.
       if (z === 0) {
