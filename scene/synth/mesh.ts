@@ -55,6 +55,8 @@ export const MATERIALS: readonly (Material | "tile")[] = [
 
 /** Target grid spacing (m) of floor, ceiling and walls. */
 const STEP = 0.1;
+/** Height of a row of an apartment's outer walls (m). */
+const WALL_ROW = 1.0;
 
 class MeshBuilder {
   pos: number[] = [];
@@ -158,21 +160,47 @@ export function buildSceneMesh(layout: SynthLayout, rng: Rng): SceneMesh {
       return { color: r.floorColor, material: floorMat(r.floorMaterial) };
     }
     : undefined;
+  // An apartment's ceiling and outer walls need no fine grid: the floor's vertices already
+  // cover the plan (meta's room size), and a third of the triangles is a faster navmesh build
+  // and rendering. Single rooms keep their mesh as it always was.
+  const coarse = rooms.length > 1;
+  const top = coarse ? gridBreaks(room.polygon, undefined, Infinity) : { xs, ys };
+  const topJitter = coarse ? new Float64Array(2 * top.xs.length * top.ys.length) : jitter;
   for (
-    const [label, z, color, material, style] of [
-      ["floor", 0, room.colors.floor, floorMat(room.floorMaterial), floorStyle],
-      ["ceiling", room.height, room.colors.ceiling, MATERIALS.indexOf("paint"), undefined],
+    const [label, z, color, material, style, grid, shift] of [
+      ["floor", 0, room.colors.floor, floorMat(room.floorMaterial), floorStyle, { xs, ys }, jitter],
+      [
+        "ceiling",
+        room.height,
+        room.colors.ceiling,
+        MATERIALS.indexOf("paint"),
+        undefined,
+        top,
+        topJitter,
+      ],
     ] as const
   ) {
     const id = nextId++;
-    const segments = addPlane(b, room.polygon, xs, ys, jitter, z, color, material, id, style);
+    const segments = addPlane(
+      b,
+      room.polygon,
+      grid.xs,
+      grid.ys,
+      shift,
+      z,
+      color,
+      material,
+      id,
+      style,
+    );
     groups.push({ id, objectId: id, label, segments });
   }
   const paint = MATERIALS.indexOf("paint");
+  const rows = coarse ? WALL_ROW : STEP;
   room.polygon.forEach((a, i) => {
     const c = room.polygon[(i + 1) % room.polygon.length];
     const id = nextId++;
-    const segments = addWall(b, a, c, xs, ys, room.height, room.colors.wall, paint, id);
+    const segments = addWall(b, a, c, xs, ys, room.height, room.colors.wall, paint, id, rows);
     groups.push({ id, objectId: id, label: "wall", segments });
   });
   // Interior walls: boxes from the floor (or a doorway's top) to the ceiling. Faces on the
@@ -231,12 +259,13 @@ function interiorBreaks(layout: SynthLayout): { xs: number[]; ys: number[] } {
 function gridBreaks(
   poly: Polygon,
   extra: { xs: number[]; ys: number[] } = { xs: [], ys: [] },
+  step = STEP,
 ): { xs: number[]; ys: number[] } {
   const breaks = (vals: number[]) => {
     const u = [...new Set(vals)].sort((a, b) => a - b);
     const out = [u[0]];
     for (let i = 1; i < u.length; i++) {
-      const n = Math.max(1, Math.ceil((u[i] - u[i - 1]) / STEP - 1e-9));
+      const n = Math.max(1, Math.ceil((u[i] - u[i - 1]) / step - 1e-9));
       for (let k = 1; k <= n; k++) out.push(k === n ? u[i] : u[i - 1] + (u[i] - u[i - 1]) * k / n);
     }
     return out;
@@ -348,6 +377,7 @@ function addWall(
   color: Readonly<Vec3>,
   material: number,
   instance: number,
+  row = STEP,
 ): number[] {
   // Along the wall: the floor grid's breaks on this (axis-parallel) edge, so seams line up.
   const horizontal = a[1] === c[1];
@@ -355,7 +385,7 @@ function addWall(
   const hi = horizontal ? Math.max(a[0], c[0]) : Math.max(a[1], c[1]);
   const along = (horizontal ? xs : ys).filter((v) => v >= lo && v <= hi);
   if ((horizontal ? a[0] > c[0] : a[1] > c[1])) along.reverse();
-  const nz = Math.ceil(height / STEP - 1e-9);
+  const nz = Math.ceil(height / row - 1e-9);
   const patches = new Map<string, number>();
   const ids: number[][] = along.map((t) => {
     const col: number[] = [];
