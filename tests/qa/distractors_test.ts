@@ -2,6 +2,8 @@
 // the reference's draw range, the reference's behaviour kept under --compat reference, and
 // camera-displacement answers on a synth walk against every valid frame pair.
 
+import { join } from "node:path";
+import { main } from "../../cli/main.ts";
 import { cameraCentre } from "../../geometry/pose.ts";
 import { Rng } from "../../geometry/rng.ts";
 import { numericOptions, optionSource, SIZE_BOUNDS } from "../../qa/distractors.ts";
@@ -11,6 +13,7 @@ import { formatStats, questionStats, valueHistogram, valueHoles } from "../../qa
 import type { Compat } from "../../qa/types.ts";
 import { synthScene, writeSynthScene } from "../../scene/synth/mod.ts";
 import { assert, assertEquals } from "../assert.ts";
+import { capture } from "../_support.ts";
 import { synthMetadata } from "./synth_metadata.ts";
 
 const eps = (g: number, decimals = 1) => Math.ceil(g * 0.2 * 10 ** decimals) / 10 ** decimals;
@@ -193,5 +196,35 @@ Deno.test("camera displacement on a synth walk: every valid frame pair asked, no
     );
   } finally {
     await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("gen --compat: the reference drops the absolute distances of 0.3 and 0.6 m that vlm3r asks", async () => {
+  const meta = new URL("../fixtures/qa/vsibench_meta_info/", import.meta.url).pathname;
+  const dir = await Deno.makeTempDir();
+  try {
+    const run = async (...more: string[]) => {
+      const out = join(dir, `${more.join("_")}.jsonl`);
+      const io = capture();
+      const args = ["gen", "--tasks", "object_abs_distance", "--meta", meta, "--out", out];
+      const code = await main([...args, "--cap", "object_abs_distance=1000", ...more], io);
+      assertEquals(code, 0, io.err);
+      return (await Deno.readTextFile(out)).trimEnd().split("\n").map((l) =>
+        JSON.parse(l).ground_truth as number
+      );
+    };
+    const plain = await run(), options = await run("--na-options");
+    const reference = await run("--na-options", "--compat", "reference");
+    // Without options nothing depends on distractors; with them, the same questions.
+    assertEquals(options, plain);
+    const small = plain.filter((g) => g === 0.3 || g === 0.6).length;
+    assert(small > 0, "the fixture has answers of 0.3 or 0.6 m");
+    assertEquals(reference.filter((g) => g === 0.3 || g === 0.6).length, 0);
+    assertEquals(
+      await main(["gen", "--compat", "nope", "--meta", meta, "--out", join(dir, "x")], capture()),
+      2,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -65,6 +65,19 @@ function boxDistance(p: Readonly<Vec3>, b: ObjectBox): number {
   return Math.hypot(p[0] - q[0], p[1] - q[1], p[2] - q[2]);
 }
 
+/** The authors' landmark distance: the nearest of the four corners of centre +- half sides. */
+function cornerDistance(p: Readonly<Vec3>, b: ObjectBox): number {
+  let best = Infinity;
+  for (const sx of [-1, 1]) {
+    for (const sy of [-1, 1]) {
+      const x = b.centroid[0] + sx * b.axesLengths[0] / 2,
+        y = b.centroid[1] + sy * b.axesLengths[1] / 2;
+      best = Math.min(best, Math.hypot(p[0] - x, p[1] - y));
+    }
+  }
+  return best;
+}
+
 function dir(a: readonly number[], b: readonly number[]): Vec3 {
   return [b[0] - a[0], b[1] - a[1], 0];
 }
@@ -93,7 +106,11 @@ interface Anchor {
  * Every property of a route record, recomputed from its poses and anchors and the scene's
  * metadata boxes; returns its kind (turns with n blanks, back, or the alternative).
  */
-function checkRouteRecord(r: QaRecord, bboxes: Record<string, ObjectBox[]>): string {
+function checkRouteRecord(
+  r: QaRecord,
+  bboxes: Record<string, ObjectBox[]>,
+  rule: "nearest-surface" | "nearest-corner" = "nearest-surface",
+): string {
   assertEquals(r.question_type, "route_planning");
   const options = r.options as string[];
   const answer = String(r.ground_truth);
@@ -190,15 +207,18 @@ function checkRouteRecord(r: QaRecord, bboxes: Record<string, ObjectBox[]>): str
   // The route's ends are anchor points.
   assertEquals(byRole("start").point, path[0]);
   assertEquals(byRole("end").point, path[n - 1]);
-  // Landmarks: the nearest box whose category is unique in the scene, within 2.5 m; distinct.
+  // Landmarks: the nearest box whose category is unique in the scene (by its surface within
+  // 2.5 m, or by the nearest corner of its axis-aligned footprint); distinct.
   const unique = Object.entries(bboxes).filter(([, list]) => list.length === 1)
     .map(([category, [box]]) => ({ category, box }));
+  const distance = rule === "nearest-surface" ? boxDistance : cornerDistance;
   for (const a of anchors) {
-    const ranked = unique.map((u) => ({ ...u, d: boxDistance(a.point, u.box) }))
+    const ranked = unique.map((u) => ({ ...u, d: distance(a.point, u.box) }))
       .sort((x, y) => x.d - y.d);
     const mine = ranked.find((u) => u.box.instance_id === a.instance_id);
     assert(mine && mine.category === a.category, `${a.category} is unique in the scene`);
-    assert(mine.d <= ranked[0].d + MM && mine.d <= 2.5 + MM, `${r.id}: ${a.role} anchor`);
+    assert(mine.d <= ranked[0].d + MM, `${r.id}: ${a.role} anchor`);
+    if (rule === "nearest-surface") assert(mine.d <= 2.5 + MM, `${r.id}: within 2.5 m`);
   }
   assertEquals(new Set(names).size, names.length);
   return kind;
@@ -277,6 +297,59 @@ Deno.test("gen --tasks route_planning on synth scans: turns from the legs, neare
       io3.err,
     );
     assertEquals(await records(routeOut), mine);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("gen and route --landmark nearest-corner: the authors' landmarks; --stats prints the answer mix", async () => {
+  const { root, metaDir, metaFile } = await synthData();
+  const metas: SceneMetaFile = JSON.parse(await Deno.readTextFile(metaFile));
+  const dir = await Deno.makeTempDir();
+  try {
+    const run = async (landmark: string, out: string) => {
+      const io = capture();
+      const args = ["gen", "--tasks", "route_planning", "--meta", metaDir, "--scenes-root", root];
+      const more = ["--out", out, "--per-scene", "12", "--seed", "3", "--stats"];
+      assertEquals(await main([...args, ...more, "--landmark", landmark], io), 0, io.err);
+      return { rs: await records(out), out: io.out };
+    };
+    const corner = await run("nearest-corner", join(dir, "corner.jsonl"));
+    const surface = await run("nearest-surface", join(dir, "surface.jsonl"));
+    for (const r of corner.rs) {
+      checkRouteRecord(r, metas[r.scene_name].object_bboxes, "nearest-corner");
+    }
+    assert(corner.rs.length >= 12);
+    assert(
+      JSON.stringify(corner.rs.map((r) => r.question)) !==
+        JSON.stringify(surface.rs.map((r) => r.question)),
+      "the rule changes the questions",
+    );
+    // The mix --stats prints, recomputed from the records.
+    const actions = corner.rs.flatMap((r) => String(r.ground_truth).split(", "));
+    const back = actions.filter((a) => a === "Turn Back").length;
+    const many = corner.rs.filter((r) => String(r.ground_truth).includes(",")).length;
+    const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+    assert(
+      corner.out.includes(
+        `route_planning answer mix: ${corner.rs.length} questions; 1 blank ` +
+          `${corner.rs.length - many}`,
+      ) &&
+        corner.out.includes(`(${pct(many / corner.rs.length)} with two or more)`) &&
+        corner.out.includes(`(Turn Back ${pct(back / actions.length)} of ${actions.length})`),
+      corner.out,
+    );
+    // vlm3r route asks the same with the same rule.
+    const first = corner.rs[0].scene_name;
+    const out = join(dir, "route.jsonl");
+    const io = capture();
+    const args = ["route", "--scene", join(root, first), "--meta", metaFile, "--seed", "3"];
+    const more = ["--questions", "12", "--landmark", "nearest-corner", "--out", out, "--stats"];
+    assertEquals(await main([...args, ...more], io), 0, io.err);
+    assertEquals(await records(out), corner.rs.filter((r) => r.scene_name === first));
+    assert(io.out.includes("route_planning answer mix: "), io.out);
+    // A rule that does not exist is a usage error.
+    assertEquals(await main([...args, "--landmark", "nearest-thing"], capture()), 2);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
