@@ -336,7 +336,9 @@ Deno.test("selection: two or more blanks get 3 of 5 slots, Turn Back at most 1, 
   assertEquals(kinds(selectRouteQuestions(pool, 10, new Rng(1))), [4, 4, 2]);
   // No multi-blank questions: their slots go to single turns.
   assertEquals(kinds(selectRouteQuestions(pool.slice(0, 20), 5, new Rng(1))), [0, 4, 1]);
-  assertEquals(selectRouteQuestions(pool, 99, new Rng(1)), pool);
+  // Everything with turns, and Turn Back one for every four of them.
+  assertEquals(kinds(selectRouteQuestions(pool, 99, new Rng(1))), [4, 10, 4]);
+  assertEquals(kinds(selectRouteQuestions(pool.slice(0, 10), 5, new Rng(1))), [0, 0, 1]);
   // Seeded, and in candidate order.
   const a = selectRouteQuestions(pool, 6, new Rng(7)),
     b = selectRouteQuestions(pool, 6, new Rng(7));

@@ -8,7 +8,12 @@ import type { Vec3 } from "../../geometry/vec.ts";
 import { decodeJpeg, decodePng } from "../../io/image.ts";
 import { hasSystemFfmpeg } from "../../io/video.ts";
 import { plyToMesh, readPly } from "../../scene/ply.ts";
-import { type SynthLayout, synthScene, writeSynthScene } from "../../scene/synth/mod.ts";
+import {
+  type SynthKind,
+  type SynthLayout,
+  synthScene,
+  writeSynthScene,
+} from "../../scene/synth/mod.ts";
 import { buildNavMesh } from "../../geometry/navmesh/mod.ts";
 
 const SMALL = { frames: 6, width: 160, height: 120 };
@@ -106,7 +111,7 @@ class TriangleGrid {
 
 async function withScene<T>(
   seed: string,
-  options: typeof SMALL,
+  options: typeof SMALL & { layout?: SynthKind },
   fn: (dir: string, name: string) => Promise<T>,
 ): Promise<T> {
   const out = await Deno.makeTempDir();
@@ -178,38 +183,44 @@ Deno.test("synth writes ScanNet's raw layout", async () => {
   });
 });
 
-Deno.test("depth back-projects onto the mesh and instance masks name the object there", async () => {
-  await withScene("consistency", { frames: 8, width: 128, height: 96 }, async (dir, name) => {
-    const r = await readBack(dir, name);
-    const grid = new TriangleGrid(r.positions, r.triangles, 0.01);
-    const k = parseMat4(
-      await Deno.readTextFile(join(dir, "frames/intrinsic/intrinsic_depth.txt")),
-    )!;
-    let checked = 0;
-    const seen = new Set<number>();
-    for (let f = 0; f < 8; f++) {
-      const pose = parseMat4(await Deno.readTextFile(join(dir, `frames/pose/${f}.txt`)))!;
-      const depth = decodePng(await Deno.readFile(join(dir, `frames/depth/${f}.png`)));
-      const inst = decodePng(await Deno.readFile(join(dir, `instance-filt/${f}.png`)));
-      for (let i = 7 * f; i < depth.data.length; i += 53) {
-        const d = depth.data[i] / 1000;
-        if (d === 0) continue;
-        const u = i % depth.width, v = Math.floor(i / depth.width);
-        const p = transformPoint(pose, [(u - k[2]) / k[0] * d, (v - k[6]) / k[5] * d, d]);
-        const near = grid.near(p);
-        assert(near.length > 0, `frame ${f} pixel ${u},${v}: depth ${d} m lands off the mesh`);
-        const id = inst.data[i] - 1;
-        assert(id >= 0, "every surface is annotated");
-        const ownTri = near.some(({ tri }) => r.vertexInstance[r.triangles[3 * tri]] === id);
-        assert(ownTri, `frame ${f} pixel ${u},${v}: instance ${id} has no geometry there`);
-        seen.add(id);
-        checked++;
-      }
-    }
-    assert(checked > 1000, `${checked} pixels checked`);
-    assert(seen.size >= 4, "several instances are seen");
+for (const layout of ["room", "apartment"] as const) {
+  Deno.test(`depth back-projects onto the mesh and instance masks name the object there (${layout})`, async () => {
+    await withScene(
+      "consistency",
+      { frames: 8, width: 128, height: 96, layout },
+      async (dir, name) => {
+        const r = await readBack(dir, name);
+        const grid = new TriangleGrid(r.positions, r.triangles, 0.01);
+        const k = parseMat4(
+          await Deno.readTextFile(join(dir, "frames/intrinsic/intrinsic_depth.txt")),
+        )!;
+        let checked = 0;
+        const seen = new Set<number>();
+        for (let f = 0; f < 8; f++) {
+          const pose = parseMat4(await Deno.readTextFile(join(dir, `frames/pose/${f}.txt`)))!;
+          const depth = decodePng(await Deno.readFile(join(dir, `frames/depth/${f}.png`)));
+          const inst = decodePng(await Deno.readFile(join(dir, `instance-filt/${f}.png`)));
+          for (let i = 7 * f; i < depth.data.length; i += 53) {
+            const d = depth.data[i] / 1000;
+            if (d === 0) continue;
+            const u = i % depth.width, v = Math.floor(i / depth.width);
+            const p = transformPoint(pose, [(u - k[2]) / k[0] * d, (v - k[6]) / k[5] * d, d]);
+            const near = grid.near(p);
+            assert(near.length > 0, `frame ${f} pixel ${u},${v}: depth ${d} m lands off the mesh`);
+            const id = inst.data[i] - 1;
+            assert(id >= 0, "every surface is annotated");
+            const ownTri = near.some(({ tri }) => r.vertexInstance[r.triangles[3 * tri]] === id);
+            assert(ownTri, `frame ${f} pixel ${u},${v}: instance ${id} has no geometry there`);
+            seen.add(id);
+            checked++;
+          }
+        }
+        assert(checked > 1000, `${checked} pixels checked`);
+        assert(seen.size >= 4, "several instances are seen");
+      },
+    );
   });
-});
+}
 
 Deno.test("axisAlignment applied to the raw mesh reproduces the ground-truth boxes", async () => {
   await withScene("alignment", { frames: 2, width: 32, height: 24 }, async (dir, name) => {
