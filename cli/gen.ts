@@ -86,7 +86,7 @@ export const gen: Command = {
       type: "string",
       value: "RULE",
       description: "route planning: how a route pose finds the object naming it (the nearest " +
-        "box surface within 1.5 m, or the authors' nearest axis-aligned footprint corner)",
+        "box surface within 2.5 m, or the authors' nearest axis-aligned footprint corner)",
       choices: [...LANDMARK_RULES],
       default: LANDMARK_RULES[0],
     },

@@ -77,7 +77,7 @@ export const route: Command = {
       type: "string",
       value: "RULE",
       description: "how a route pose finds the object naming it: the nearest box surface " +
-        "within 1.5 m, or the authors' nearest axis-aligned footprint corner",
+        "within 2.5 m, or the authors' nearest axis-aligned footprint corner",
       choices: [...LANDMARK_RULES],
       default: LANDMARK_RULES[0],
     },

@@ -24,7 +24,7 @@ export type DistanceMode = "vsibench" | "exact";
 
 /**
  * How a route pose finds the object that names it: vlm3r's nearest oriented box surface
- * (within 1.5 m), or the authors' nearest corner of the axis-aligned footprint.
+ * (within 2.5 m), or the authors' nearest corner of the axis-aligned footprint.
  */
 export type LandmarkRule = "nearest-surface" | "nearest-corner";
 
