@@ -22,9 +22,12 @@ export {
   type SceneMesh,
   sceneName,
   type SegGroup,
+  type SynthDoorway,
+  type SynthKind,
   type SynthLayout,
   type SynthObject,
   type SynthRoom,
+  type SynthRoomPart,
   type SynthScene,
   synthScene,
   type SynthSceneOptions,
@@ -80,15 +83,21 @@ export {
   type TriangleMesh as NavMeshInput,
 } from "./geometry/navmesh/mod.ts";
 export {
+  LANDMARK_RULES,
+  landmarkOf,
+  type LandmarkRule,
   objectsFromLabelledMesh,
   objectsFromMetadata,
+  pathQuestions,
   ROUTE_QUESTION_TYPE,
   ROUTE_TASK,
   routeCandidates,
   routeDraft,
   type RouteObject,
+  type RouteOptions,
   routePlanning,
   type RouteQuestion,
+  selectRouteQuestions,
 } from "./qa/route_planning.ts";
 export { type MapRoute, routeMapSvg } from "./qa/route_map.ts";
 
@@ -245,7 +254,14 @@ export type {
   TaskSpec,
 } from "./qa/types.ts";
 export { fillTemplate, TEMPLATES } from "./qa/templates.ts";
-export { formatStats, questionStats, skewWarnings } from "./qa/stats.ts";
+export {
+  formatRouteMix,
+  formatStats,
+  questionStats,
+  routeMix,
+  skewWarnings,
+  valueHistogram,
+} from "./qa/stats.ts";
 export { fma } from "./geometry/fma.ts";
 export {
   obbDistance,

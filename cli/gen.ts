@@ -8,8 +8,9 @@ import { dirname } from "node:path";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { generateQuestions, selectTasks, TASKS } from "../qa/generate.ts";
 import { loadMetadata } from "../qa/input.ts";
-import { formatStats, questionStats, skewWarnings } from "../qa/stats.ts";
-import type { DistanceMode, QaRecord, TaskSpec } from "../qa/types.ts";
+import { LANDMARK_RULES } from "../qa/route_planning.ts";
+import { formatRouteMix, formatStats, questionStats, routeMix, skewWarnings } from "../qa/stats.ts";
+import type { Compat, DistanceMode, LandmarkRule, QaRecord, TaskSpec } from "../qa/types.ts";
 import { closest, type Command, type Context, UsageError } from "./_command.ts";
 
 /** The `gen` command. */
@@ -78,7 +79,24 @@ export const gen: Command = {
     },
     stats: {
       type: "boolean",
-      description: "print counts, answer letters and ground-truth histograms per type",
+      description: "print counts, answer letters and ground-truth histograms per type, and " +
+        "the route-planning answer mix",
+    },
+    landmark: {
+      type: "string",
+      value: "RULE",
+      description: "route planning: how a route pose finds the object naming it (the nearest " +
+        "box surface within 2.5 m, or the authors' nearest axis-aligned footprint corner)",
+      choices: [...LANDMARK_RULES],
+      default: LANDMARK_RULES[0],
+    },
+    compat: {
+      type: "string",
+      value: "MODE",
+      description: "numeric distractors: vlm3r's (compared with a tolerance, never a reason " +
+        "to drop a question without options) or the reference's (DECISIONS 20)",
+      choices: ["vlm3r", "reference"],
+      default: "vlm3r",
     },
     workers: { type: "string", value: "N", description: "worker threads", default: "1" },
   },
@@ -166,7 +184,14 @@ async function runGen(ctx: Context): Promise<number> {
     result = await generateQuestions(
       loaded.scenes,
       tasks,
-      { seed, distance, caps, naOptions: ctx.flag("na-options") },
+      {
+        seed,
+        distance,
+        caps,
+        naOptions: ctx.flag("na-options"),
+        compat: (ctx.string("compat") ?? "vlm3r") as Compat,
+        landmark: (ctx.string("landmark") ?? LANDMARK_RULES[0]) as LandmarkRule,
+      },
       { workers, onScene: (d) => bar.set(d), scenesRoot: ctx.string("scenes-root") },
     );
   } finally {
@@ -212,6 +237,7 @@ async function runGen(ctx: Context): Promise<number> {
   if (ctx.flag("stats")) {
     const stats = questionStats(records, TASKS.map((t) => t.questionType));
     for (const line of formatStats(stats)) ctx.out(line);
+    for (const line of formatRouteMix(routeMix(records))) ctx.out(line);
     for (const w of skewWarnings(stats)) ctx.err(`warning: ${w}`);
   }
   // Input that was given but not used fails the run, after the rest is written.
