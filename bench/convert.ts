@@ -4,8 +4,10 @@
  * embedding and lm_head in bf16, SigLIP so400m width, the real projector and fusion; a tiny
  * CUT3R), against a plain copy of the same input bytes.
  *
- * Options: `--layers N` (default 1), `--vocab N` (default 152064, at least len(tokenizer)), `--quantize none|int8|int4`
- * (default none), `--keep DIR` (keep the generated files there).
+ * Options: `--layers N` (default 1), `--vocab N` (default 152064, at least len(tokenizer)),
+ * `--quantize none|int8|int4` (default none), `--keep DIR` (keep the generated files there; a
+ * release already kept there is reused, not generated again), `--quick` (Qwen2-0.5B's 896-wide
+ * layer instead of 7B's: about a quarter of the bytes, for iterating; report the full figures).
  *
  * @module
  */
@@ -32,10 +34,13 @@ const { values: opt } = parseArgs({
     vocab: { type: "string", default: "152064" },
     quantize: { type: "string", default: "none" },
     keep: { type: "string" },
+    quick: { type: "boolean", default: false },
   },
 });
 const layers = Number(opt.layers), vocab = Math.max(151647, Number(opt.vocab)); // >= len(tokenizer)
-const H = 3584, I = 18944, R = 128;
+// Qwen2-7B (LLaVA-Video-7B-Qwen2), or Qwen2-0.5B's width with --quick.
+const [H, I, HEADS, KV] = opt.quick ? [896, 4864, 14, 2] : [3584, 18944, 28, 4];
+const R = 128;
 
 const siglip = {
   hidden_size: 1152,
@@ -52,9 +57,9 @@ const config = {
     hidden: H,
     intermediate: I,
     layers,
-    heads: 28,
-    kvHeads: 4,
-    headDim: 128,
+    heads: HEADS,
+    kvHeads: KV,
+    headDim: H / HEADS,
     vocab: Math.min(151647, vocab),
     checkpointVocab: vocab,
   },
@@ -99,8 +104,8 @@ async function generate(dir: string) {
     ...loraConfigJson(),
     hidden_size: H,
     intermediate_size: I,
-    num_attention_heads: 28,
-    num_key_value_heads: 4,
+    num_attention_heads: HEADS,
+    num_key_value_heads: KV,
     num_hidden_layers: layers,
     vocab_size: vocab,
     mm_hidden_size: 1152,
@@ -190,7 +195,12 @@ async function bytesUnder(dir: string): Promise<{ files: string[]; bytes: number
 
 const dir = opt.keep ?? await Deno.makeTempDir({ prefix: "vlm3r-bench-convert-" });
 try {
-  const [, genS] = await time(() => generate(`${dir}/release`));
+  const kept = await Deno.stat(`${dir}/release/done`).then(() => true, () => false);
+  const [, genS] = kept ? [undefined, 0] : await time(async () => {
+    await Deno.remove(`${dir}/release`, { recursive: true }).catch(() => {});
+    await generate(`${dir}/release`);
+    await Deno.writeTextFile(`${dir}/release/done`, "");
+  });
   const input = await bytesUnder(`${dir}/release`);
   await Deno.mkdir(`${dir}/copy`);
   const [, copyS] = await time(async () => {
@@ -198,6 +208,7 @@ try {
   });
   await Deno.remove(`${dir}/copy`, { recursive: true });
   const r = `${dir}/release`;
+  await Deno.remove(`${dir}/model`, { recursive: true }).catch(() => {});
   const run = await runCli([
     "convert",
     "--base",
@@ -217,7 +228,11 @@ try {
   const largest = vocab * H * 4; // the embedding, widened to f32 (the largest tensor read)
   const mb = input.bytes / 1e6;
   const rows = [
-    ["input (generated release)", `${mb.toFixed(0)} MB`, `generated in ${genS.toFixed(1)} s`],
+    [
+      "input (generated release)",
+      `${mb.toFixed(0)} MB`,
+      kept ? `reused from ${dir}` : `generated in ${genS.toFixed(1)} s`,
+    ],
     ["plain copy", `${(mb / copyS).toFixed(0)} MB/s`, `${copyS.toFixed(1)} s`],
     [
       `vlm3r convert (f16, quantize ${opt.quantize})`,
@@ -239,7 +254,9 @@ try {
     ],
   ];
   console.log(
-    `vlm3r convert: ${layers} Qwen2-7B layer(s) + LoRA r=${R}, vocabulary ${vocab} x ${H}, SigLIP so400m width, tiny CUT3R`,
+    `vlm3r convert: ${layers} Qwen2-${
+      opt.quick ? "0.5B" : "7B"
+    } layer(s) + LoRA r=${R}, vocabulary ${vocab} x ${H}, SigLIP so400m width, tiny CUT3R`,
   );
   for (const [a, b, c] of rows) console.log(`| ${a.padEnd(36)} | ${b.padStart(12)} | ${c}`);
 } finally {
