@@ -37,7 +37,13 @@ import {
   tokenizerFacts,
   visionConfig,
 } from "./config.ts";
-import { type HostTensor, openSafetensors } from "./safetensors.ts";
+import {
+  type HostTensor,
+  openSafetensors,
+  readSafetensorsHeader,
+  type SafetensorsEntry,
+  type StoredDType,
+} from "./safetensors.ts";
 import {
   checkRows,
   type RawTensor,
@@ -108,6 +114,37 @@ export const TOKENIZER_FILES = [
   "generation_config.json",
 ];
 
+/** Where a tensor's stored rows lie: row `i` is `rowBytes` bytes at `offset + i * rowBytes`. */
+export interface StoredRows {
+  file: string;
+  offset: number;
+  rowBytes: number;
+  dtype: StoredDType;
+}
+
+/** A LoRA merged on read, `W += scale B A`: its operands, read separately. */
+export interface LoraOperands {
+  scale: number;
+  /** Its rank r. */
+  rank: number;
+  /** `A` [r, in], float32. */
+  a(): Promise<Float32Array>;
+  /** Rows of `B` [out, r], float32. */
+  b(rows: RowRange): Promise<Float32Array>;
+  /** Rows of the base weight, as stored. */
+  base(rows: RowRange): Promise<RawTensor>;
+}
+
+/**
+ * How a tensor of a release is produced, for readers that keep their own buffers (`convert`
+ * reads file ranges straight into reused memory and merges with its own kernels): where its
+ * stored rows lie (for a merged weight, its base's), and the LoRA merged into it.
+ */
+export interface TensorPlan {
+  stored?: StoredRows;
+  lora?: LoraOperands;
+}
+
 interface Producer {
   info: TensorInfo;
   /** File and key it is read from (the base weight, for a merged one). */
@@ -116,6 +153,21 @@ interface Producer {
   origin: string;
   raw(rows?: RowRange): Promise<RawTensor>;
   read(rows?: RowRange): Promise<HostTensor>;
+  stored?: StoredRows;
+  lora?: LoraOperands;
+}
+
+// The plans of each release's own source; a wrapper of that source (a test's broken copy) has
+// none, so a reader falls back to what the wrapper's methods return.
+const plans = new WeakMap<TensorSource, Map<string, Producer>>();
+
+/**
+ * The {@link TensorPlan} of `name` when `source` is the `source` of an {@link openRelease}
+ * result itself (undefined for any other source, or a name it lacks).
+ */
+export function tensorPlan(source: TensorSource, name: string): TensorPlan | undefined {
+  const p = plans.get(source)?.get(name);
+  return p && { stored: p.stored, lora: p.lora };
 }
 
 const shapeText = (s: readonly number[]) => `[${s.join(", ")}]`;
@@ -131,15 +183,47 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-function passthrough(src: TensorSource, file: string, key: string): Producer {
+function passthrough(
+  src: TensorSource,
+  file: string,
+  key: string,
+  entry?: SafetensorsEntry,
+): Producer {
+  const info = src.info(key)!;
+  // The file range only when it is unambiguously the tensor the source reads.
+  const stored = entry && entry.dtype === info.dtype && same(entry.shape, info.shape) &&
+      info.shape.length > 0 && info.shape[0] > 0
+    ? {
+      file: entry.file,
+      offset: entry.offset,
+      rowBytes: entry.bytes / info.shape[0],
+      dtype: entry.dtype,
+    }
+    : undefined;
   return {
-    info: src.info(key)!,
+    info,
     file,
     key,
     origin: `${file}: ${key}`,
     raw: (rows) => src.readRaw(key, rows),
     read: (rows) => src.read(key, rows),
+    stored,
   };
+}
+
+/** Each tensor's entry in the base folder's shards (names found in two files left out). */
+async function shardEntries(files: string[]): Promise<Map<string, SafetensorsEntry>> {
+  const out = new Map<string, SafetensorsEntry>();
+  const twice = new Set<string>();
+  for (const f of files) {
+    if (!f.endsWith(".safetensors")) continue;
+    for (const e of (await readSafetensorsHeader(f)).entries) {
+      if (out.has(e.name)) twice.add(e.name);
+      out.set(e.name, e);
+    }
+  }
+  for (const n of twice) out.delete(n);
+  return out;
 }
 
 /**
@@ -216,12 +300,13 @@ export async function openRelease(
     }
   }
   files.push(...shardFiles.sort());
+  const entries = await shardEntries(shardFiles);
   const producers = new Map<string, Producer>();
   const dropped: DroppedTensor[] = [];
   const used = new Set(specs.map((s) => s.name));
   const vocabRows = new Set(["model.embed_tokens.weight", "lm_head.weight"]);
   for (const key of baseSrc.names) {
-    if (used.has(key)) producers.set(key, passthrough(baseSrc, base, key));
+    if (used.has(key)) producers.set(key, passthrough(baseSrc, base, key, entries.get(key)));
     else dropped.push({ file: base, key, shape: baseSrc.info(key)!.shape });
   }
 
@@ -306,6 +391,7 @@ export async function openRelease(
     read: (name, rows) => get(name).read(rows),
     readRaw: (name, rows) => get(name).raw(rows),
   };
+  plans.set(source, producers);
   const tokenizerFiles: string[] = [];
   for (const f of TOKENIZER_FILES) {
     if (await exists(`${base}/${f}`)) tokenizerFiles.push(`${base}/${f}`);
@@ -438,18 +524,24 @@ function merged(
   loraOrigin: string,
 ): Producer {
   const [out, inp] = w.info.shape;
+  const lora: LoraOperands = {
+    scale,
+    rank: adapter.info(aKey)!.shape[0],
+    a: async () => (await adapter.read(aKey)).data,
+    b: async (rows) => (await adapter.read(bKey, rows)).data,
+    base: (rows) => w.raw(rows),
+  };
   const read = async (rows?: RowRange): Promise<HostTensor> => {
     const range = rows ?? { start: 0, count: out };
     const base = await w.read(range);
-    const a = (await adapter.read(aKey)).data;
-    const b = (await adapter.read(bKey, range)).data;
-    loraMerge(base.data, b, a, inp, scale);
+    loraMerge(base.data, await lora.b(range), await lora.a(), inp, scale);
     return { shape: base.shape, data: base.data, stored: "F32" };
   };
   return {
     ...w,
     info: { shape: w.info.shape, dtype: "F32" },
     origin: `${w.origin} + LoRA ${loraOrigin}`,
+    lora,
     read,
     async raw(rows) {
       const t = await read(rows);
@@ -464,8 +556,10 @@ function merged(
 
 /**
  * `w += scale * (b @ a)` in place, in f32: `w` [rows, inp], `b` [rows, r], `a` [r, inp]. Each
- * product is summed in f64 and rounded to f32 once, then scaled and added in f32 (PEFT:
- * `W + (B @ A) * scaling`).
+ * product is summed in f64 over k in order and rounded to f32 once, then scaled and added in f32
+ * (PEFT: `W + (B @ A) * scaling`; a non-finite `a` spreads as in a matrix product). The
+ * reference of the WebAssembly merge `convert` runs (model/weights/wasm/), which gives the same
+ * bits.
  *
  * @example
  * ```ts
@@ -488,7 +582,6 @@ export function loraMerge(
     acc.fill(0);
     for (let k = 0; k < r; k++) {
       const bk = b[o * r + k];
-      if (bk === 0) continue;
       const off = k * inp;
       for (let i = 0; i < inp; i++) acc[i] += bk * a[off + i];
     }
