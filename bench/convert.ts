@@ -7,7 +7,9 @@
  * Options: `--layers N` (default 1), `--vocab N` (default 152064, at least len(tokenizer)),
  * `--quantize none|int8|int4` (default none), `--keep DIR` (keep the generated files there; a
  * release already kept there is reused, not generated again), `--quick` (Qwen2-0.5B's 896-wide
- * layer instead of 7B's: about a quarter of the bytes, for iterating; report the full figures).
+ * layer instead of 7B's: about a quarter of the bytes, for iterating; report the full figures),
+ * `--before DIR` (also time DIR/cli/main.ts, another checkout such as the main branch, on the
+ * same release in the same run).
  *
  * @module
  */
@@ -35,6 +37,7 @@ const { values: opt } = parseArgs({
     quantize: { type: "string", default: "none" },
     keep: { type: "string" },
     quick: { type: "boolean", default: false },
+    before: { type: "string" },
   },
 });
 const layers = Number(opt.layers), vocab = Math.max(151647, Number(opt.vocab)); // >= len(tokenizer)
@@ -206,25 +209,40 @@ try {
   const [, copyS] = await time(async () => {
     for (const [i, f] of input.files.entries()) await Deno.copyFile(f, `${dir}/copy/${i}`);
   });
+  // What convert also does before it renames its output into place: flush it to disk.
+  const [, syncS] = await time(async () => {
+    for (const i of input.files.keys()) {
+      using f = await Deno.open(`${dir}/copy/${i}`, { read: true });
+      await f.syncData();
+    }
+  });
   await Deno.remove(`${dir}/copy`, { recursive: true });
   const r = `${dir}/release`;
-  await Deno.remove(`${dir}/model`, { recursive: true }).catch(() => {});
-  const run = await runCli([
-    "convert",
-    "--base",
-    `${r}/base`,
-    "--lora",
-    `${r}/lora`,
-    "--cut3r",
-    `${r}/cut3r/cut3r_tiny.pth`,
-    "--siglip",
-    `${r}/siglip`,
-    "--out",
-    `${dir}/model`,
-    "--quantize",
-    String(opt.quantize),
-    "-q",
-  ]);
+  const convert = async (out: string, cli?: string) => {
+    await Deno.remove(out, { recursive: true }).catch(() => {});
+    const res = await runCli([
+      "convert",
+      "--base",
+      `${r}/base`,
+      "--lora",
+      `${r}/lora`,
+      "--cut3r",
+      `${r}/cut3r/cut3r_tiny.pth`,
+      "--siglip",
+      `${r}/siglip`,
+      "--out",
+      out,
+      "--quantize",
+      String(opt.quantize),
+      "-q",
+    ], cli);
+    await Deno.remove(out, { recursive: true });
+    return res;
+  };
+  const run = await convert(`${dir}/model`);
+  const before = opt.before
+    ? await convert(`${dir}/model-before`, `${opt.before.replace(/\/+$/, "")}/cli/main.ts`)
+    : undefined;
   const largest = vocab * H * 4; // the embedding, widened to f32 (the largest tensor read)
   const mb = input.bytes / 1e6;
   const rows = [
@@ -234,6 +252,11 @@ try {
       kept ? `reused from ${dir}` : `generated in ${genS.toFixed(1)} s`,
     ],
     ["plain copy", `${(mb / copyS).toFixed(0)} MB/s`, `${copyS.toFixed(1)} s`],
+    [
+      "plain copy, then fsync",
+      `${(mb / (copyS + syncS)).toFixed(0)} MB/s`,
+      `${(copyS + syncS).toFixed(1)} s (convert syncs its output too)`,
+    ],
     [
       `vlm3r convert (f16, quantize ${opt.quantize})`,
       `${(mb / run.seconds).toFixed(0)} MB/s`,
@@ -252,11 +275,26 @@ try {
       `${((run.peakMb ?? NaN) / (vocab * H * 2 / 2 ** 20)).toFixed(2)}x`,
       "aim < 2x",
     ],
+    ...(before
+      ? [
+        [
+          "before: convert",
+          `${(mb / before.seconds).toFixed(0)} MB/s`,
+          `${before.seconds.toFixed(1)} s, ${opt.before}`,
+        ],
+        ["before: convert / copy speed", `${(copyS / before.seconds).toFixed(2)}x`, ""],
+        ["before: convert peak RSS", `${before.peakMb ?? "?"} MB`, ""],
+      ]
+      : []),
   ];
   console.log(
     `vlm3r convert: ${layers} Qwen2-${
       opt.quick ? "0.5B" : "7B"
     } layer(s) + LoRA r=${R}, vocabulary ${vocab} x ${H}, SigLIP so400m width, tiny CUT3R`,
+  );
+  const load = (await Deno.readTextFile("/proc/loadavg").catch(() => "?")).split(" ")[0];
+  console.log(
+    `machine: ${navigator.hardwareConcurrency} logical cores, load average ${load} at the end`,
   );
   for (const [a, b, c] of rows) console.log(`| ${a.padEnd(36)} | ${b.padStart(12)} | ${c}`);
 } finally {
