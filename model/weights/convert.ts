@@ -17,8 +17,14 @@
  * `<name>:<i>` that the manifest lists with their row ranges; {@link openModel} joins them back
  * (reading only the pieces a row range touches). `--fold-fusion` adds the fusion's stacked
  * linears folded exactly (in f64) as `model.fusion_block.folded.{query,key,value,out}.*`.
- * Conversion reads and writes one bounded chunk of rows at a time, writes into
- * `MODEL.partial/` and renames it into place, and is deterministic (byte-identical reruns).
+ * Conversion reads and writes one bounded chunk of rows at a time (4 Mi elements) in buffers
+ * allocated once (`convert_rows.ts`): stored rows are read from their file range straight into
+ * WebAssembly memory, converted there by SIMD kernels and LoRA-merged by them on worker threads
+ * (`wasm/`); the next chunk is computed while one is written, each shard is flushed to disk
+ * while the next is written, and the sources are hashed meanwhile. It writes into
+ * `MODEL.partial/`, flushes every shard and renames the folder into place, and is deterministic:
+ * byte-identical reruns, whatever the number of workers (every element is computed by the same
+ * operations in the same order; the kernels give the bits of the TypeScript references).
  *
  * @module
  */

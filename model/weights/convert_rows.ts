@@ -27,15 +27,15 @@ const rowElems = (shape: readonly number[]) => shape.slice(1).reduce((a, b) => a
 
 /** Where one chunk's buffers lie in the kernels' memory (byte offsets). */
 interface Layout {
-  /** LoRA `A` as f64, kept across the chunks of one tensor. */
-  a64: number;
+  /** LoRA `A` (f32), kept across the chunks of one tensor. */
+  a: number;
   /** The rows as stored (and the f16 output). */
   raw: number;
   /** The rows as f32. */
   f32: number;
-  /** LoRA `B` rows as f64 pairs. */
-  b2: number;
-  /** Float32 staging of `A` or `B` rows before the kernels widen them. */
+  /** LoRA `B` rows as the merge reads them. */
+  b4: number;
+  /** Float32 staging of `B` rows. */
   stage: number;
 }
 
@@ -60,7 +60,7 @@ export class RowConverter implements AsyncDisposable {
   #files = new Map<string, Deno.FsFile>();
   /** The tensor whose `A` is in memory, where, and the room there. */
   #aFor: string | undefined;
-  #a64 = 0;
+  #a = 0;
   #aBytes = 0;
   /** The two chunk buffers (their first byte), the room in each, the one to use next. */
   #slots = [0, 0];
@@ -93,20 +93,21 @@ export class RowConverter implements AsyncDisposable {
     const info = this.#info(name);
     const lora = tensorPlan(this.#src, name)?.lora;
     const inp = rowElems(info.shape), n = rows.count * inp, r = lora?.rank ?? 0;
-    if (r * inp * 8 > this.#aBytes) {
-      this.#aBytes = r * inp * 8;
-      this.#a64 = this.#alloc(this.#aBytes);
+    if (r * inp * 4 > this.#aBytes) {
+      this.#aBytes = r * inp * 4;
+      this.#a = this.#alloc(this.#aBytes);
       this.#aFor = undefined;
     }
-    const f32 = align(n * 4), b2 = f32 + align(n * 4), stage = b2 + align(rows.count * r * 16);
-    const need = stage + Math.max(r * inp, rows.count * r) * 4;
+    const f32 = align(n * 4), b4 = f32 + align(n * 4);
+    const stage = b4 + align(Kernels.bBytes(rows.count, r));
+    const need = stage + rows.count * r * 4;
     if (need > this.#slotBytes) {
       this.#slotBytes = need;
       this.#slots = [this.#alloc(need), this.#alloc(need)];
     }
     const at = this.#slots[this.#next];
     this.#next ^= 1;
-    return { a64: this.#a64, raw: at, f32: at + f32, b2: at + b2, stage: at + stage };
+    return { a: this.#a, raw: at, f32: at + f32, b4: at + b4, stage: at + stage };
   }
 
   /**
@@ -177,17 +178,16 @@ export class RowConverter implements AsyncDisposable {
     if (this.#aFor !== name) {
       this.#aFor = undefined;
       const a = await lora.a();
-      new Float32Array(this.#k.memory.buffer, at.stage, a.length).set(a);
-      this.#k.prepareA(at.stage, at.a64, a.length);
+      new Float32Array(this.#k.memory.buffer, at.a, a.length).set(a);
       this.#aFor = name;
     }
     const b = await lora.b(rows);
     new Float32Array(this.#k.memory.buffer, at.stage, b.length).set(b);
-    this.#k.prepareB(at.stage, at.b2, b.length);
+    this.#k.prepareB(at.stage, at.b4, b.length);
     await this.#k.loraMerge({
       w: at.f32,
-      b2: at.b2,
-      a: at.a64,
+      b4: at.b4,
+      a: at.a,
       rows: rows.count,
       inp,
       r,

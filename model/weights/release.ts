@@ -6,9 +6,8 @@
  * following the reference loader (model-reference.md §6.3, §11):
  * - the config from `lora/config.json` (`base/config.json` is not read);
  * - LoRA merged, `W += (alpha / r) B A`, for every module the adapter holds (checked against
- *   `target_modules`), in f32 (the product accumulated in f64 and rounded once, as PEFT's
- *   `(B @ A) * scaling` in f32 up to the summation order), per tensor and per row range on
- *   demand;
+ *   `target_modules`), in f32 as PEFT's `(B @ A) * scaling` (summed over the rank in one fixed
+ *   order: {@link loraMerge}), per tensor and per row range on demand;
  * - `non_lora_trainables.bin` (prefix `base_model.`, then one `model.`, stripped) replacing the
  *   base's projector and adding the fusion block;
  * - CUT3R's state dict (`module.` stripped) as `cut3r.<key>`; `dec_blocks_state.*` copied from
@@ -556,10 +555,10 @@ function merged(
 
 /**
  * `w += scale * (b @ a)` in place, in f32: `w` [rows, inp], `b` [rows, r], `a` [r, inp]. Each
- * product is summed in f64 over k in order and rounded to f32 once, then scaled and added in f32
- * (PEFT: `W + (B @ A) * scaling`; a non-finite `a` spreads as in a matrix product). The
- * reference of the WebAssembly merge `convert` runs (model/weights/wasm/), which gives the same
- * bits.
+ * element's products are rounded to f32 and summed in f32 over k = 0..r-1 in order (no fused
+ * multiply-add), the sum scaled (in f64) and rounded to f32, then added in f32: PEFT's
+ * `W + (B @ A) * scaling` in f32, in one fixed summation order. The reference of the
+ * WebAssembly merge `convert` runs (model/weights/wasm/), which gives the same bits.
  *
  * @example
  * ```ts
@@ -576,17 +575,17 @@ export function loraMerge(
   scale: number,
 ): void {
   const rows = w.length / inp, r = a.length / inp;
-  const acc = new Float64Array(inp);
+  const acc = new Float32Array(inp); // each += rounds the sum to f32
   const f = Math.fround;
   for (let o = 0; o < rows; o++) {
     acc.fill(0);
     for (let k = 0; k < r; k++) {
       const bk = b[o * r + k];
       const off = k * inp;
-      for (let i = 0; i < inp; i++) acc[i] += bk * a[off + i];
+      for (let i = 0; i < inp; i++) acc[i] += f(bk * a[off + i]);
     }
     const off = o * inp;
-    for (let i = 0; i < inp; i++) w[off + i] = f(w[off + i] + f(scale * f(acc[i])));
+    for (let i = 0; i < inp; i++) w[off + i] = f(w[off + i] + f(scale * acc[i]));
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * The CPU kernels of `vlm3r convert`, in WebAssembly SIMD (`assembly/index.ts`): bulk
- * bf16/f32 -> f16 and bf16 -> f32 conversions, and the LoRA merge `W += scale B A` with f64
- * sums, split over worker threads by rows. All of them work on one shared
+ * bf16/f32 -> f16 and bf16 -> f32 conversions, and the LoRA merge `W += scale B A` (f32 sums in
+ * a fixed order), split over worker threads by rows. All of them work on one shared
  * `WebAssembly.Memory` that the caller lays out (byte offsets) and reuses chunk after chunk, so
  * converting a model allocates its buffers once. Results are bit-identical to the TypeScript
  * references (`toF16Bytes`, `widenBytes`, `loraMerge` of release.ts) whatever the number of
@@ -18,11 +18,10 @@ export interface KernelExports {
   bf16ToF32(src: number, dst: number, n: number): void;
   f32ToF16(src: number, dst: number, n: number): void;
   bf16ToF16(src: number, dst: number, n: number): void;
-  f32ToF64(src: number, dst: number, n: number): void;
-  f32ToF64x2(src: number, dst: number, n: number): void;
+  f32ToF32x4(src: number, dst: number, n: number): void;
   loraMerge(
     w: number,
-    b2: number,
+    b4: number,
     a: number,
     rows: number,
     inp: number,
@@ -59,14 +58,17 @@ export function mergeRows(k: KernelExports, task: MergeTask): void {
   const { inp, r } = task;
   for (let s = 0; s < task.rows; s += ROWS_PER_CALL) {
     const n = Math.min(ROWS_PER_CALL, task.rows - s);
-    k.loraMerge(task.w + s * inp * 4, task.b2 + s * r * 16, task.a, n, inp, r, task.scale);
+    k.loraMerge(task.w + s * inp * 4, task.b4 + s * r * 16, task.a, n, inp, r, task.scale);
   }
 }
 
 /** One row block of a merge, as a worker runs it. */
 export interface MergeTask {
+  /** `W` [rows, inp] f32, merged in place. */
   w: number;
-  b2: number;
+  /** `B` rows [rows, r] as {@link Kernels.prepareB} lays them out. */
+  b4: number;
+  /** `A` [r, inp] f32. */
   a: number;
   rows: number;
   inp: number;
@@ -148,28 +150,20 @@ export class Kernels implements Disposable {
     this.#k.bf16ToF16(src, dst, n);
   }
 
-  /**
-   * Bytes the merge operands take: `a` [r, inp] as f64 and `b` [rows, r] as f64 pairs, laid out
-   * by {@link prepareA} and {@link prepareB}.
-   */
-  static mergeBytes(rows: number, inp: number, r: number): { a: number; b: number } {
-    return { a: r * inp * 8, b: rows * r * 16 };
+  /** Bytes of `rows` LoRA `B` rows of rank `r` as {@link prepareB} lays them out. */
+  static bBytes(rows: number, r: number): number {
+    return rows * r * 16;
   }
 
-  /** The LoRA `A` (f32 [r, inp] at `src`) as the merge reads it, at `dst`. */
-  prepareA(src: number, dst: number, n: number): void {
-    this.#k.f32ToF64(src, dst, n);
-  }
-
-  /** Rows of the LoRA `B` (f32 [rows, r] at `src`) as the merge reads them, at `dst`. */
+  /** Rows of the LoRA `B` (f32 [rows, r] at `src`, `n` values) as the merge reads them, at `dst`. */
   prepareB(src: number, dst: number, n: number): void {
-    this.#k.f32ToF64x2(src, dst, n);
+    this.#k.f32ToF32x4(src, dst, n);
   }
 
   /**
-   * `w += scale * (b @ a)` in place (f32 `w` [rows, inp] at byte offset `w`; `b2` and `a` from
-   * {@link prepareB} and {@link prepareA}): sums in f64 in a fixed order, rounded once, as
-   * release.ts's `loraMerge`. Large merges are split by rows over the worker threads.
+   * `w += scale * (b @ a)` in place (`w` f32 [rows, inp], `b4` from {@link prepareB}, `a` f32
+   * [r, inp]): f32 products summed in f32 over k in order, scaled in f64, rounded, added in f32,
+   * as release.ts's `loraMerge`. Large merges are split by rows over the worker threads.
    */
   async loraMerge(task: MergeTask): Promise<void> {
     const { rows, inp, r } = task;
@@ -178,17 +172,12 @@ export class Kernels implements Disposable {
       return;
     }
     const pool = await (this.#pool ??= this.#startPool());
-    // Row blocks of a multiple of four rows (the kernel's tile), one or more per worker.
+    // Row blocks of a multiple of four rows (the kernel's tile), one per worker.
     const per = Math.ceil(rows / pool.size / 4) * 4;
     const jobs: Promise<null>[] = [];
     for (let s = 0; s < rows; s += per) {
       const n = Math.min(per, rows - s);
-      jobs.push(pool.run({
-        ...task,
-        w: task.w + s * inp * 4,
-        b2: task.b2 + s * r * 16,
-        rows: n,
-      }));
+      jobs.push(pool.run({ ...task, w: task.w + s * inp * 4, b4: task.b4 + s * r * 16, rows: n }));
     }
     await Promise.all(jobs);
   }

@@ -84,16 +84,15 @@ async function wasmMerge(
   scale: number,
 ): Promise<Float32Array> {
   const rows = w.length / inp, r = a.length / inp;
-  const { a: aBytes, b: bBytes } = Kernels.mergeBytes(rows, inp, r);
-  // Odd byte offsets of whole f32/f64 elements, as convert's layout may give.
-  const wAt = 64, a64 = wAt + w.length * 4 + 8, b2 = a64 + aBytes + 16, stage = b2 + bBytes;
-  k.reserve(stage + Math.max(a.length, b.length) * 4);
+  // Offsets of whole elements but not of whole vectors, as convert's layout never gives.
+  const wAt = 64 + 4, aAt = wAt + w.length * 4 + 8, b4 = aAt + a.length * 4 + 12;
+  const stage = b4 + Kernels.bBytes(rows, r);
+  k.reserve(stage + b.length * 4);
   new Float32Array(k.memory.buffer, wAt, w.length).set(w);
-  new Float32Array(k.memory.buffer, stage, a.length).set(a);
-  k.prepareA(stage, a64, a.length);
+  new Float32Array(k.memory.buffer, aAt, a.length).set(a);
   new Float32Array(k.memory.buffer, stage, b.length).set(b);
-  k.prepareB(stage, b2, b.length);
-  await k.loraMerge({ w: wAt, b2, a: a64, rows, inp, r, scale });
+  k.prepareB(stage, b4, b.length);
+  await k.loraMerge({ w: wAt, b4, a: aAt, rows, inp, r, scale });
   return new Float32Array(k.memory.buffer, wAt, w.length).slice();
 }
 
@@ -101,8 +100,8 @@ Deno.test("the WebAssembly LoRA merge equals loraMerge bit for bit, on one threa
   const one = Kernels.create({ workers: 1 });
   const pool = Kernels.create({ workers: 3, minParallel: 0 });
   try {
-    // rows % 4, columns % 4 and columns past one 256-wide panel all left over.
-    for (const [rows, inp, r] of [[1, 3, 1], [7, 13, 3], [9, 261, 5], [70, 520, 16]]) {
+    // rows % 4, columns % 8 and columns past one 512-wide panel all left over.
+    for (const [rows, inp, r] of [[1, 3, 1], [7, 13, 3], [9, 517, 5], [70, 1040, 16]]) {
       const u = (n: number, seed: number, s: number) =>
         Float32Array.from(bits(n, seed), (x) => (x / 2 ** 31 - 1) * s);
       const w = u(rows * inp, 1, 1), b = u(rows * r, 2, 0.02), a = u(r * inp, 3, 0.02);

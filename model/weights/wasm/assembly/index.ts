@@ -1,5 +1,5 @@
 // Bulk element conversions and the LoRA merge of `vlm3r convert`, over raw memory laid out by
-// the caller (model/weights/cpu.ts): nothing here allocates, so one shared memory can serve
+// the caller (mod.ts, convert_rows.ts): nothing here allocates, so one shared memory can serve
 // several instances (worker threads), each on its own rows. Every function gives results
 // bit-identical to the plain TypeScript it replaces (the tests compare them).
 
@@ -89,34 +89,27 @@ export function bf16ToF16(src: usize, dst: usize, n: i32): void {
   }
 }
 
-/** f32 -> f64 (exact), `n` elements: the LoRA `A` once per matrix. */
-export function f32ToF64(src: usize, dst: usize, n: i32): void {
+/** f32 -> all four lanes of an f32x4, `n` elements: the LoRA `B` rows, ready to multiply. */
+export function f32ToF32x4(src: usize, dst: usize, n: i32): void {
   for (let i = 0; i < n; i++) {
-    store<f64>(dst + (<usize>i << 3), <f64>load<f32>(src + (<usize>i << 2)));
+    v128.store(dst + (<usize>i << 4), f32x4.splat(load<f32>(src + (<usize>i << 2))));
   }
 }
 
-/** f32 -> both lanes of an f64x2 (exact), `n` elements: the LoRA `B` rows, ready to multiply. */
-export function f32ToF64x2(src: usize, dst: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
-    v128.store(dst + (<usize>i << 4), f64x2.splat(<f64>load<f32>(src + (<usize>i << 2))));
-  }
-}
-
-// Columns of A kept hot in the cache while every row block passes over them: r x 256 f64
+// Columns of A kept hot in the cache while every row block passes over them: r x 512 f32
 // (256 KiB at r = 128).
-const PANEL = 256;
+const PANEL = 512;
 
 /**
- * `w += scale * (b @ a)` in place, in f32, `w` [rows, inp] f32, `b2` [rows, r] f64x2 (each value
- * in both lanes: {@link f32ToF64x2}), `a` [r, inp] f64 ({@link f32ToF64}). Each product is summed
- * in f64 over k = 0..r-1 in order, rounded to f32 once, scaled in f64 and rounded, then added in
- * f32: exactly model/weights/release.ts's `loraMerge`, whatever the blocking or the rows a
- * thread takes.
+ * `w += scale * (b @ a)` in place: `w` [rows, inp] f32, `b4` [rows, r] f32x4 (each value in all
+ * four lanes: {@link f32ToF32x4}), `a` [r, inp] f32. Each element's products are rounded to f32
+ * and summed in f32 over k = 0..r-1 in order (no fused multiply-add), the sum scaled in f64 and
+ * rounded to f32, then added in f32: exactly model/weights/release.ts's `loraMerge`, whatever
+ * the blocking or the rows a thread takes.
  */
 export function loraMerge(
   w: usize,
-  b2: usize,
+  b4: usize,
   a: usize,
   rows: i32,
   inp: i32,
@@ -128,34 +121,34 @@ export function loraMerge(
     let o = 0;
     for (; o + 4 <= rows; o += 4) {
       let c = c0;
-      for (; c + 4 <= c1; c += 4) tile4x4(w, b2, a, o, c, inp, r, scale);
+      for (; c + 8 <= c1; c += 8) tile4x8(w, b4, a, o, c, inp, r, scale);
       for (; c < c1; c++) {
-        for (let j = 0; j < 4; j++) one(w, b2, a, o + j, c, inp, r, scale);
+        for (let j = 0; j < 4; j++) one(w, b4, a, o + j, c, inp, r, scale);
       }
     }
     for (; o < rows; o++) {
-      for (let c = c0; c < c1; c++) one(w, b2, a, o, c, inp, r, scale);
+      for (let c = c0; c < c1; c++) one(w, b4, a, o, c, inp, r, scale);
     }
   }
 }
 
 /** One element of {@link loraMerge}. */
 @inline
-function one(w: usize, b2: usize, a: usize, o: i32, c: i32, inp: i32, r: i32, scale: f64): void {
-  let acc: f64 = 0;
-  const bp = b2 + (<usize>(o * r) << 4);
+function one(w: usize, b4: usize, a: usize, o: i32, c: i32, inp: i32, r: i32, scale: f64): void {
+  let acc: f32 = 0;
+  const bp = b4 + (<usize>(o * r) << 4);
   for (let k = 0; k < r; k++) {
-    acc += load<f64>(bp + (<usize>k << 4)) * load<f64>(a + ((<usize>k * inp + c) << 3));
+    acc += load<f32>(bp + (<usize>k << 4)) * load<f32>(a + ((<usize>k * inp + c) << 2));
   }
   const at = w + ((<usize>o * inp + c) << 2);
-  store<f32>(at, load<f32>(at) + <f32>(scale * <f64><f32>acc));
+  store<f32>(at, load<f32>(at) + <f32>(scale * <f64>acc));
 }
 
-/** Rows o..o+3, columns c..c+3 of {@link loraMerge}: sixteen f64 sums in registers. */
+/** Rows o..o+3, columns c..c+7 of {@link loraMerge}: 32 sums in eight registers. */
 @inline
-function tile4x4(
+function tile4x8(
   w: usize,
-  b2: usize,
+  b4: usize,
   a: usize,
   o: i32,
   c: i32,
@@ -163,44 +156,46 @@ function tile4x4(
   r: i32,
   scale: f64,
 ): void {
-  let s00 = f64x2.splat(0), s01 = f64x2.splat(0), s10 = f64x2.splat(0), s11 = f64x2.splat(0);
-  let s20 = f64x2.splat(0), s21 = f64x2.splat(0), s30 = f64x2.splat(0), s31 = f64x2.splat(0);
+  let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s10 = f32x4.splat(0), s11 = f32x4.splat(0);
+  let s20 = f32x4.splat(0), s21 = f32x4.splat(0), s30 = f32x4.splat(0), s31 = f32x4.splat(0);
   const rowB = <usize>r << 4;
-  let bp = b2 + <usize>(o * r) * 16;
-  let ap = a + (<usize>c << 3);
-  const stepA = <usize>inp << 3;
+  let bp = b4 + (<usize>(o * r) << 4);
+  let ap = a + (<usize>c << 2);
+  const stepA = <usize>inp << 2;
   for (let k = 0; k < r; k++) {
     const a0 = v128.load(ap), a1 = v128.load(ap, 16);
     const b0 = v128.load(bp), b1 = v128.load(bp + rowB);
-    const b2v = v128.load(bp + 2 * rowB), b3 = v128.load(bp + 3 * rowB);
-    s00 = f64x2.add(s00, f64x2.mul(b0, a0));
-    s01 = f64x2.add(s01, f64x2.mul(b0, a1));
-    s10 = f64x2.add(s10, f64x2.mul(b1, a0));
-    s11 = f64x2.add(s11, f64x2.mul(b1, a1));
-    s20 = f64x2.add(s20, f64x2.mul(b2v, a0));
-    s21 = f64x2.add(s21, f64x2.mul(b2v, a1));
-    s30 = f64x2.add(s30, f64x2.mul(b3, a0));
-    s31 = f64x2.add(s31, f64x2.mul(b3, a1));
+    const b2 = v128.load(bp + 2 * rowB), b3 = v128.load(bp + 3 * rowB);
+    s00 = f32x4.add(s00, f32x4.mul(b0, a0));
+    s01 = f32x4.add(s01, f32x4.mul(b0, a1));
+    s10 = f32x4.add(s10, f32x4.mul(b1, a0));
+    s11 = f32x4.add(s11, f32x4.mul(b1, a1));
+    s20 = f32x4.add(s20, f32x4.mul(b2, a0));
+    s21 = f32x4.add(s21, f32x4.mul(b2, a1));
+    s30 = f32x4.add(s30, f32x4.mul(b3, a0));
+    s31 = f32x4.add(s31, f32x4.mul(b3, a1));
     ap += stepA;
     bp += 16;
   }
   const sc = f64x2.splat(scale);
-  let at = w + ((<usize>o * inp + c) << 2);
+  const at = w + ((<usize>o * inp + c) << 2);
   const rowW = <usize>inp << 2;
-  finish(at, s00, s01, sc);
-  finish(at + rowW, s10, s11, sc);
-  finish(at + 2 * rowW, s20, s21, sc);
-  finish(at + 3 * rowW, s30, s31, sc);
+  finish(at, s00, sc);
+  finish(at + 16, s01, sc);
+  finish(at + rowW, s10, sc);
+  finish(at + rowW + 16, s11, sc);
+  finish(at + 2 * rowW, s20, sc);
+  finish(at + 2 * rowW + 16, s21, sc);
+  finish(at + 3 * rowW, s30, sc);
+  finish(at + 3 * rowW + 16, s31, sc);
 }
 
-/** `w[0..3] += f32(scale * f32(sum))` for four sums held as two f64x2. */
+/** `w[0..3] += f32(scale * sum)` (the product in f64) for four f32 sums. */
 @inline
-function finish(at: usize, lo: v128, hi: v128, sc: v128): void {
-  const l = f32x4.demote_f64x2_zero(
-    f64x2.mul(f64x2.promote_low_f32x4(f32x4.demote_f64x2_zero(lo)), sc),
-  );
+function finish(at: usize, s: v128, sc: v128): void {
+  const l = f32x4.demote_f64x2_zero(f64x2.mul(f64x2.promote_low_f32x4(s), sc));
   const h = f32x4.demote_f64x2_zero(
-    f64x2.mul(f64x2.promote_low_f32x4(f32x4.demote_f64x2_zero(hi)), sc),
+    f64x2.mul(f64x2.promote_low_f32x4(i32x4.shuffle(s, s, 2, 3, 0, 1)), sc),
   );
   v128.store(at, f32x4.add(v128.load(at), i32x4.shuffle(l, h, 0, 1, 4, 5)));
 }
