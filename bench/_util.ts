@@ -23,11 +23,14 @@ export function peakRssMb(pid: number): number | undefined {
 }
 
 /**
- * Runs `vlm3r <args>` (cli/main.ts under `deno run -A`) and returns its wall time and peak RSS
- * (the deno process; children such as ffmpeg not included). Throws with its stderr on failure.
+ * Runs `vlm3r <args>` (cli/main.ts under `deno run -A`; `cli` names another checkout's, to
+ * compare versions) and returns its wall time and peak RSS (the deno process; children such as
+ * ffmpeg not included). Throws with its stderr on failure.
  */
-export async function runCli(args: string[]): Promise<{ seconds: number; peakMb?: number }> {
-  const cli = new URL("../cli/main.ts", import.meta.url).pathname;
+export async function runCli(
+  args: string[],
+  cli = new URL("../cli/main.ts", import.meta.url).pathname,
+): Promise<{ seconds: number; peakMb?: number }> {
   let peakMb: number | undefined;
   const [res, seconds] = await time(async () => {
     const child = new Deno.Command(Deno.execPath(), {

@@ -4,8 +4,12 @@
  * embedding and lm_head in bf16, SigLIP so400m width, the real projector and fusion; a tiny
  * CUT3R), against a plain copy of the same input bytes.
  *
- * Options: `--layers N` (default 1), `--vocab N` (default 152064, at least len(tokenizer)), `--quantize none|int8|int4`
- * (default none), `--keep DIR` (keep the generated files there).
+ * Options: `--layers N` (default 1), `--vocab N` (default 152064, at least len(tokenizer)),
+ * `--quantize none|int8|int4` (default none), `--keep DIR` (keep the generated files there; a
+ * release already kept there is reused, not generated again), `--quick` (Qwen2-0.5B's 896-wide
+ * layer instead of 7B's: about a quarter of the bytes, for iterating; report the full figures),
+ * `--before DIR` (also time DIR/cli/main.ts, another checkout such as the main branch, on the
+ * same release in the same run).
  *
  * @module
  */
@@ -32,10 +36,14 @@ const { values: opt } = parseArgs({
     vocab: { type: "string", default: "152064" },
     quantize: { type: "string", default: "none" },
     keep: { type: "string" },
+    quick: { type: "boolean", default: false },
+    before: { type: "string" },
   },
 });
 const layers = Number(opt.layers), vocab = Math.max(151647, Number(opt.vocab)); // >= len(tokenizer)
-const H = 3584, I = 18944, R = 128;
+// Qwen2-7B (LLaVA-Video-7B-Qwen2), or Qwen2-0.5B's width with --quick.
+const [H, I, HEADS, KV] = opt.quick ? [896, 4864, 14, 2] : [3584, 18944, 28, 4];
+const R = 128;
 
 const siglip = {
   hidden_size: 1152,
@@ -52,9 +60,9 @@ const config = {
     hidden: H,
     intermediate: I,
     layers,
-    heads: 28,
-    kvHeads: 4,
-    headDim: 128,
+    heads: HEADS,
+    kvHeads: KV,
+    headDim: H / HEADS,
     vocab: Math.min(151647, vocab),
     checkpointVocab: vocab,
   },
@@ -99,8 +107,8 @@ async function generate(dir: string) {
     ...loraConfigJson(),
     hidden_size: H,
     intermediate_size: I,
-    num_attention_heads: 28,
-    num_key_value_heads: 4,
+    num_attention_heads: HEADS,
+    num_key_value_heads: KV,
     num_hidden_layers: layers,
     vocab_size: vocab,
     mm_hidden_size: 1152,
@@ -190,35 +198,65 @@ async function bytesUnder(dir: string): Promise<{ files: string[]; bytes: number
 
 const dir = opt.keep ?? await Deno.makeTempDir({ prefix: "vlm3r-bench-convert-" });
 try {
-  const [, genS] = await time(() => generate(`${dir}/release`));
+  const kept = await Deno.stat(`${dir}/release/done`).then(() => true, () => false);
+  const [, genS] = kept ? [undefined, 0] : await time(async () => {
+    await Deno.remove(`${dir}/release`, { recursive: true }).catch(() => {});
+    await generate(`${dir}/release`);
+    await Deno.writeTextFile(`${dir}/release/done`, "");
+  });
   const input = await bytesUnder(`${dir}/release`);
   await Deno.mkdir(`${dir}/copy`);
   const [, copyS] = await time(async () => {
     for (const [i, f] of input.files.entries()) await Deno.copyFile(f, `${dir}/copy/${i}`);
   });
+  // What convert also does before it renames its output into place: flush it to disk.
+  const [, syncS] = await time(async () => {
+    for (const i of input.files.keys()) {
+      using f = await Deno.open(`${dir}/copy/${i}`, { read: true });
+      await f.syncData();
+    }
+  });
   await Deno.remove(`${dir}/copy`, { recursive: true });
   const r = `${dir}/release`;
-  const run = await runCli([
-    "convert",
-    "--base",
-    `${r}/base`,
-    "--lora",
-    `${r}/lora`,
-    "--cut3r",
-    `${r}/cut3r/cut3r_tiny.pth`,
-    "--siglip",
-    `${r}/siglip`,
-    "--out",
-    `${dir}/model`,
-    "--quantize",
-    String(opt.quantize),
-    "-q",
-  ]);
+  const convert = async (out: string, cli?: string) => {
+    await Deno.remove(out, { recursive: true }).catch(() => {});
+    const res = await runCli([
+      "convert",
+      "--base",
+      `${r}/base`,
+      "--lora",
+      `${r}/lora`,
+      "--cut3r",
+      `${r}/cut3r/cut3r_tiny.pth`,
+      "--siglip",
+      `${r}/siglip`,
+      "--out",
+      out,
+      "--quantize",
+      String(opt.quantize),
+      "-q",
+    ], cli);
+    await Deno.remove(out, { recursive: true });
+    return res;
+  };
+  const run = await convert(`${dir}/model`);
+  const before = opt.before
+    ? await convert(`${dir}/model-before`, `${opt.before.replace(/\/+$/, "")}/cli/main.ts`)
+    : undefined;
   const largest = vocab * H * 4; // the embedding, widened to f32 (the largest tensor read)
   const mb = input.bytes / 1e6;
   const rows = [
-    ["input (generated release)", `${mb.toFixed(0)} MB`, `generated in ${genS.toFixed(1)} s`],
+    [
+      "input (generated release)",
+      `${mb.toFixed(0)} MB`,
+      kept ? `reused from ${dir}` : `generated in ${genS.toFixed(1)} s`,
+    ],
     ["plain copy", `${(mb / copyS).toFixed(0)} MB/s`, `${copyS.toFixed(1)} s`],
+    [
+      "plain copy, then fsync",
+      `${(mb / (copyS + syncS)).toFixed(0)} MB/s`,
+      `${(copyS + syncS).toFixed(1)} s (convert syncs its output too)`,
+    ],
     [
       `vlm3r convert (f16, quantize ${opt.quantize})`,
       `${(mb / run.seconds).toFixed(0)} MB/s`,
@@ -237,9 +275,26 @@ try {
       `${((run.peakMb ?? NaN) / (vocab * H * 2 / 2 ** 20)).toFixed(2)}x`,
       "aim < 2x",
     ],
+    ...(before
+      ? [
+        [
+          "before: convert",
+          `${(mb / before.seconds).toFixed(0)} MB/s`,
+          `${before.seconds.toFixed(1)} s, ${opt.before}`,
+        ],
+        ["before: convert / copy speed", `${(copyS / before.seconds).toFixed(2)}x`, ""],
+        ["before: convert peak RSS", `${before.peakMb ?? "?"} MB`, ""],
+      ]
+      : []),
   ];
   console.log(
-    `vlm3r convert: ${layers} Qwen2-7B layer(s) + LoRA r=${R}, vocabulary ${vocab} x ${H}, SigLIP so400m width, tiny CUT3R`,
+    `vlm3r convert: ${layers} Qwen2-${
+      opt.quick ? "0.5B" : "7B"
+    } layer(s) + LoRA r=${R}, vocabulary ${vocab} x ${H}, SigLIP so400m width, tiny CUT3R`,
+  );
+  const load = (await Deno.readTextFile("/proc/loadavg").catch(() => "?")).split(" ")[0];
+  console.log(
+    `machine: ${navigator.hardwareConcurrency} logical cores, load average ${load} at the end`,
   );
   for (const [a, b, c] of rows) console.log(`| ${a.padEnd(36)} | ${b.padStart(12)} | ${c}`);
 } finally {

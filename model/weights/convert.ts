@@ -17,8 +17,14 @@
  * `<name>:<i>` that the manifest lists with their row ranges; {@link openModel} joins them back
  * (reading only the pieces a row range touches). `--fold-fusion` adds the fusion's stacked
  * linears folded exactly (in f64) as `model.fusion_block.folded.{query,key,value,out}.*`.
- * Conversion reads and writes one bounded chunk of rows at a time, writes into
- * `MODEL.partial/` and renames it into place, and is deterministic (byte-identical reruns).
+ * Conversion reads and writes one bounded chunk of rows at a time (4 Mi elements) in buffers
+ * allocated once (`convert_rows.ts`): stored rows are read from their file range straight into
+ * WebAssembly memory, converted there by SIMD kernels and LoRA-merged by them on worker threads
+ * (`wasm/`); the next chunk is computed while one is written, each shard is flushed to disk
+ * while the next is written, and the sources are hashed meanwhile. It writes into
+ * `MODEL.partial/`, flushes every shard and renames the folder into place, and is deterministic:
+ * byte-identical reruns, whatever the number of workers (every element is computed by the same
+ * operations in the same order; the kernels give the bits of the TypeScript references).
  *
  * @module
  */
@@ -30,6 +36,7 @@ import { toF16Bytes } from "../../kernels/device.ts";
 import { foldLinear, fusionProjectorWeights, type LinearWeights } from "../fusion.ts";
 import { type Component, componentOf } from "./architecture.ts";
 import type { ModelConfig } from "./config.ts";
+import { RowConverter } from "./convert_rows.ts";
 import { dequantizeInt4, dequantizeInt8, quantizeInt4, quantizeInt8 } from "./quant.ts";
 import type { Release } from "./release.ts";
 import {
@@ -68,6 +75,8 @@ export interface ConvertOptions {
   provenance?: { role: string; path: string }[];
   /** Replace an existing `out` (swapped in only once the new model is complete). */
   replace?: boolean;
+  /** Worker threads for the LoRA merge. Default: the machine's logical cores. */
+  workers?: number;
 }
 
 /** One stored piece of a tensor. */
@@ -119,7 +128,9 @@ interface Planned {
 }
 
 const rowElems = (shape: readonly number[]) => shape.slice(1).reduce((a, b) => a * b, 1);
-const CHUNK_ELEMS = 1 << 24; // rows are read and converted 64 MiB of f32 at a time
+// Rows are read and converted 4 Mi elements (16 MiB of f32) at a time, in buffers reused from
+// chunk to chunk (convert_rows.ts).
+const CHUNK_ELEMS = 1 << 22;
 
 function floatBytes(data: Float32Array, dtype: StoredDType): Uint8Array {
   if (dtype === "F16") return toF16Bytes(data);
@@ -127,7 +138,12 @@ function floatBytes(data: Float32Array, dtype: StoredDType): Uint8Array {
 }
 
 /** The stored tensors of a conversion, in model order, each with how to produce its rows. */
-function plan(src: TensorSource, release: Release, options: ConvertOptions): Planned[] {
+function plan(
+  src: TensorSource,
+  release: Release,
+  options: ConvertOptions,
+  conv: RowConverter,
+): Planned[] {
   const dtype: StoredDType = options.dtype === "f32" ? "F32" : "F16";
   const quantize = options.quantize ?? "none";
   const linear = new Set(release.specs.filter((s) => s.llmLinear).map((s) => s.name));
@@ -150,8 +166,8 @@ function plan(src: TensorSource, release: Release, options: ConvertOptions): Pla
         quantized,
         async produce(r) {
           if (r.start === 0) scales = [];
-          const w = await src.read(name, r);
-          const q = scheme === "int8" ? quantizeInt8(w.data, cols) : quantizeInt4(w.data, cols);
+          const w = await conv.floats(name, r);
+          const q = scheme === "int8" ? quantizeInt8(w, cols) : quantizeInt4(w, cols);
           scales.push(q.scales);
           return q.qweight;
         },
@@ -185,10 +201,7 @@ function plan(src: TensorSource, release: Release, options: ConvertOptions): Pla
       dtype: floatIn ? target : stored,
       shape,
       component,
-      async produce(r) {
-        if (!floatIn || stored === target) return (await src.readRaw(name, r)).bytes;
-        return floatBytes((await src.read(name, r)).data, target);
-      },
+      produce: (r) => conv.bytes(name, r, floatIn ? target : stored),
     });
   }
   return out;
@@ -233,13 +246,36 @@ async function foldedFusion(src: TensorSource, dtype: StoredDType): Promise<Plan
   return out;
 }
 
-/** sha256 (hex) and size of a file, read in 8 MiB chunks. */
-export async function hashFile(path: string): Promise<{ bytes: number; sha256: string }> {
+/** Flushes a written file's data to disk. */
+async function syncFile(path: string): Promise<void> {
+  using file = await Deno.open(path, { read: true });
+  await file.syncData();
+}
+
+/** Size and sha256 of each provenance file, one after the other. */
+async function hashAll(
+  files: { role: string; path: string }[],
+  signal: AbortSignal,
+): Promise<Manifest["sources"]> {
+  const out: Manifest["sources"] = [];
+  for (const p of files) {
+    const file = p.path.replace(/^.*\//, "");
+    out.push({ role: p.role, file, ...await hashFile(p.path, signal) });
+  }
+  return out;
+}
+
+/** sha256 (hex) and size of a file, read in 8 MiB chunks (stopping when `signal` aborts). */
+export async function hashFile(
+  path: string,
+  signal?: AbortSignal,
+): Promise<{ bytes: number; sha256: string }> {
   const hash = createHash("sha256");
   using file = await Deno.open(path);
   const buf = new Uint8Array(8 << 20);
   let bytes = 0;
   while (true) {
+    signal?.throwIfAborted();
     const n = await file.read(buf);
     if (n === null) break;
     hash.update(buf.subarray(0, n));
@@ -267,7 +303,8 @@ export async function convertRelease(
   const dtype = options.dtype ?? "f16";
   const quantize = options.quantize ?? "none";
   const src = release.source;
-  const planned = plan(src, release, options);
+  await using conv = new RowConverter(src, { workers: options.workers });
+  const planned = plan(src, release, options, conv);
   if (options.foldFusion) planned.push(...await foldedFusion(src, dtype === "f16" ? "F16" : "F32"));
 
   // Pieces: split by rows so that none exceeds the binding limit.
@@ -317,11 +354,18 @@ export async function convertRelease(
   const tmp = `${out.replace(/\/+$/, "")}.partial`;
   await Deno.remove(tmp, { recursive: true }).catch(() => {});
   await Deno.mkdir(tmp, { recursive: true });
+  // The sources are hashed while the conversion runs (its threads wait on I/O and workers).
+  const stopHashing = new AbortController();
+  const hashing = hashAll(options.provenance ?? [], stopHashing.signal);
+  hashing.catch(() => {}); // awaited below
   try {
     const total = pieces.reduce((a, p) => a + p.bytes, 0);
     let done = 0;
     const shardInfo: Manifest["shards"] = [];
     const where = new Map<Piece, string>();
+    // Each shard is flushed to disk while the next one is computed; all before the rename.
+    const syncs: Promise<unknown>[] = [];
+    let writing = Promise.resolve();
     for (let i = 0; i < shards.length; i++) {
       const file = shardName(i);
       const list = shards[i];
@@ -341,30 +385,38 @@ export async function convertRelease(
           const [start, count] = p.rows;
           for (let s = start; s < start + count; s += chunk) {
             const c = Math.min(chunk, start + count - s);
+            // The next chunk is computed while this one is written (RowConverter's two buffers).
             const bytes = await p.t.produce({ start: s, count: c });
-            await w.write(p.key, bytes);
-            done += bytes.length;
-            options.onProgress?.(done, total);
+            await writing;
+            writing = w.write(p.key, bytes).then(() => {
+              done += bytes.length;
+              options.onProgress?.(done, total);
+            });
+            writing.catch(() => {}); // awaited before the next write or the close
           }
-          if (count === 0) await w.write(p.key, new Uint8Array(0));
+          if (count === 0) {
+            await writing;
+            writing = w.write(p.key, new Uint8Array(0));
+          }
         }
-        await w.close();
+        await writing;
+        await w.close({ sync: false });
       } catch (e) {
+        await writing.catch(() => {});
         w.abort();
         throw e;
       }
+      syncs.push(syncFile(`${tmp}/${file}`).then(() => undefined, (e) => e));
       shardInfo.push({ file, bytes: (await Deno.stat(`${tmp}/${file}`)).size });
     }
+    for (const e of await Promise.all(syncs)) if (e) throw e;
     const tokFiles: string[] = [];
     for (const f of release.tokenizerFiles) {
       const name = f.replace(/^.*\//, "");
       await Deno.copyFile(f, `${tmp}/${name}`);
       tokFiles.push(name);
     }
-    const sources: Manifest["sources"] = [];
-    for (const p of options.provenance ?? []) {
-      sources.push({ role: p.role, file: p.path.replace(/^.*\//, ""), ...await hashFile(p.path) });
-    }
+    const sources = await hashing;
     const manifest: Manifest = {
       format: "vlm3r-model",
       formatVersion: 1,
@@ -399,6 +451,8 @@ export async function convertRelease(
     if (present) await Deno.remove(old, { recursive: true });
     return manifest;
   } catch (e) {
+    stopHashing.abort();
+    await hashing.catch(() => {});
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
     throw e;
   }

@@ -6,9 +6,8 @@
  * following the reference loader (model-reference.md §6.3, §11):
  * - the config from `lora/config.json` (`base/config.json` is not read);
  * - LoRA merged, `W += (alpha / r) B A`, for every module the adapter holds (checked against
- *   `target_modules`), in f32 (the product accumulated in f64 and rounded once, as PEFT's
- *   `(B @ A) * scaling` in f32 up to the summation order), per tensor and per row range on
- *   demand;
+ *   `target_modules`), in f32 as PEFT's `(B @ A) * scaling` (summed over the rank in one fixed
+ *   order: {@link loraMerge}), per tensor and per row range on demand;
  * - `non_lora_trainables.bin` (prefix `base_model.`, then one `model.`, stripped) replacing the
  *   base's projector and adding the fusion block;
  * - CUT3R's state dict (`module.` stripped) as `cut3r.<key>`; `dec_blocks_state.*` copied from
@@ -37,7 +36,13 @@ import {
   tokenizerFacts,
   visionConfig,
 } from "./config.ts";
-import { type HostTensor, openSafetensors } from "./safetensors.ts";
+import {
+  type HostTensor,
+  openSafetensors,
+  readSafetensorsHeader,
+  type SafetensorsEntry,
+  type StoredDType,
+} from "./safetensors.ts";
 import {
   checkRows,
   type RawTensor,
@@ -108,6 +113,37 @@ export const TOKENIZER_FILES = [
   "generation_config.json",
 ];
 
+/** Where a tensor's stored rows lie: row `i` is `rowBytes` bytes at `offset + i * rowBytes`. */
+export interface StoredRows {
+  file: string;
+  offset: number;
+  rowBytes: number;
+  dtype: StoredDType;
+}
+
+/** A LoRA merged on read, `W += scale B A`: its operands, read separately. */
+export interface LoraOperands {
+  scale: number;
+  /** Its rank r. */
+  rank: number;
+  /** `A` [r, in], float32. */
+  a(): Promise<Float32Array>;
+  /** Rows of `B` [out, r], float32. */
+  b(rows: RowRange): Promise<Float32Array>;
+  /** Rows of the base weight, as stored. */
+  base(rows: RowRange): Promise<RawTensor>;
+}
+
+/**
+ * How a tensor of a release is produced, for readers that keep their own buffers (`convert`
+ * reads file ranges straight into reused memory and merges with its own kernels): where its
+ * stored rows lie (for a merged weight, its base's), and the LoRA merged into it.
+ */
+export interface TensorPlan {
+  stored?: StoredRows;
+  lora?: LoraOperands;
+}
+
 interface Producer {
   info: TensorInfo;
   /** File and key it is read from (the base weight, for a merged one). */
@@ -116,6 +152,21 @@ interface Producer {
   origin: string;
   raw(rows?: RowRange): Promise<RawTensor>;
   read(rows?: RowRange): Promise<HostTensor>;
+  stored?: StoredRows;
+  lora?: LoraOperands;
+}
+
+// The plans of each release's own source; a wrapper of that source (a test's broken copy) has
+// none, so a reader falls back to what the wrapper's methods return.
+const plans = new WeakMap<TensorSource, Map<string, Producer>>();
+
+/**
+ * The {@link TensorPlan} of `name` when `source` is the `source` of an {@link openRelease}
+ * result itself (undefined for any other source, or a name it lacks).
+ */
+export function tensorPlan(source: TensorSource, name: string): TensorPlan | undefined {
+  const p = plans.get(source)?.get(name);
+  return p && { stored: p.stored, lora: p.lora };
 }
 
 const shapeText = (s: readonly number[]) => `[${s.join(", ")}]`;
@@ -131,15 +182,47 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-function passthrough(src: TensorSource, file: string, key: string): Producer {
+function passthrough(
+  src: TensorSource,
+  file: string,
+  key: string,
+  entry?: SafetensorsEntry,
+): Producer {
+  const info = src.info(key)!;
+  // The file range only when it is unambiguously the tensor the source reads.
+  const stored = entry && entry.dtype === info.dtype && same(entry.shape, info.shape) &&
+      info.shape.length > 0 && info.shape[0] > 0
+    ? {
+      file: entry.file,
+      offset: entry.offset,
+      rowBytes: entry.bytes / info.shape[0],
+      dtype: entry.dtype,
+    }
+    : undefined;
   return {
-    info: src.info(key)!,
+    info,
     file,
     key,
     origin: `${file}: ${key}`,
     raw: (rows) => src.readRaw(key, rows),
     read: (rows) => src.read(key, rows),
+    stored,
   };
+}
+
+/** Each tensor's entry in the base folder's shards (names found in two files left out). */
+async function shardEntries(files: string[]): Promise<Map<string, SafetensorsEntry>> {
+  const out = new Map<string, SafetensorsEntry>();
+  const twice = new Set<string>();
+  for (const f of files) {
+    if (!f.endsWith(".safetensors")) continue;
+    for (const e of (await readSafetensorsHeader(f)).entries) {
+      if (out.has(e.name)) twice.add(e.name);
+      out.set(e.name, e);
+    }
+  }
+  for (const n of twice) out.delete(n);
+  return out;
 }
 
 /**
@@ -216,12 +299,13 @@ export async function openRelease(
     }
   }
   files.push(...shardFiles.sort());
+  const entries = await shardEntries(shardFiles);
   const producers = new Map<string, Producer>();
   const dropped: DroppedTensor[] = [];
   const used = new Set(specs.map((s) => s.name));
   const vocabRows = new Set(["model.embed_tokens.weight", "lm_head.weight"]);
   for (const key of baseSrc.names) {
-    if (used.has(key)) producers.set(key, passthrough(baseSrc, base, key));
+    if (used.has(key)) producers.set(key, passthrough(baseSrc, base, key, entries.get(key)));
     else dropped.push({ file: base, key, shape: baseSrc.info(key)!.shape });
   }
 
@@ -306,6 +390,7 @@ export async function openRelease(
     read: (name, rows) => get(name).read(rows),
     readRaw: (name, rows) => get(name).raw(rows),
   };
+  plans.set(source, producers);
   const tokenizerFiles: string[] = [];
   for (const f of TOKENIZER_FILES) {
     if (await exists(`${base}/${f}`)) tokenizerFiles.push(`${base}/${f}`);
@@ -438,18 +523,24 @@ function merged(
   loraOrigin: string,
 ): Producer {
   const [out, inp] = w.info.shape;
+  const lora: LoraOperands = {
+    scale,
+    rank: adapter.info(aKey)!.shape[0],
+    a: async () => (await adapter.read(aKey)).data,
+    b: async (rows) => (await adapter.read(bKey, rows)).data,
+    base: (rows) => w.raw(rows),
+  };
   const read = async (rows?: RowRange): Promise<HostTensor> => {
     const range = rows ?? { start: 0, count: out };
     const base = await w.read(range);
-    const a = (await adapter.read(aKey)).data;
-    const b = (await adapter.read(bKey, range)).data;
-    loraMerge(base.data, b, a, inp, scale);
+    loraMerge(base.data, await lora.b(range), await lora.a(), inp, scale);
     return { shape: base.shape, data: base.data, stored: "F32" };
   };
   return {
     ...w,
     info: { shape: w.info.shape, dtype: "F32" },
     origin: `${w.origin} + LoRA ${loraOrigin}`,
+    lora,
     read,
     async raw(rows) {
       const t = await read(rows);
@@ -464,8 +555,10 @@ function merged(
 
 /**
  * `w += scale * (b @ a)` in place, in f32: `w` [rows, inp], `b` [rows, r], `a` [r, inp]. Each
- * product is summed in f64 and rounded to f32 once, then scaled and added in f32 (PEFT:
- * `W + (B @ A) * scaling`).
+ * element's products are rounded to f32 and summed in f32 over k = 0..r-1 in order (no fused
+ * multiply-add), the sum scaled (in f64) and rounded to f32, then added in f32: PEFT's
+ * `W + (B @ A) * scaling` in f32, in one fixed summation order. The reference of the
+ * WebAssembly merge `convert` runs (model/weights/wasm/), which gives the same bits.
  *
  * @example
  * ```ts
@@ -482,18 +575,17 @@ export function loraMerge(
   scale: number,
 ): void {
   const rows = w.length / inp, r = a.length / inp;
-  const acc = new Float64Array(inp);
+  const acc = new Float32Array(inp); // each += rounds the sum to f32
   const f = Math.fround;
   for (let o = 0; o < rows; o++) {
     acc.fill(0);
     for (let k = 0; k < r; k++) {
       const bk = b[o * r + k];
-      if (bk === 0) continue;
       const off = k * inp;
-      for (let i = 0; i < inp; i++) acc[i] += bk * a[off + i];
+      for (let i = 0; i < inp; i++) acc[i] += f(bk * a[off + i]);
     }
     const off = o * inp;
-    for (let i = 0; i < inp; i++) w[off + i] = f(w[off + i] + f(scale * f(acc[i])));
+    for (let i = 0; i < inp; i++) w[off + i] = f(w[off + i] + f(scale * acc[i]));
   }
 }
 

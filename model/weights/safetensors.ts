@@ -398,13 +398,16 @@ export class SafetensorsWriter {
     }
   }
 
-  /** Checks every planned tensor was written, flushes and closes the file. */
-  async close(): Promise<void> {
+  /**
+   * Checks every planned tensor was written, flushes (unless `sync` is false: the caller then
+   * syncs the file later, e.g. while it writes the next one) and closes the file.
+   */
+  async close(options: { sync?: boolean } = {}): Promise<void> {
     try {
       if (this.#next !== this.#plan.length) {
         throw new Error(`${this.path}: ${this.#plan[this.#next].name} was not written`);
       }
-      await this.#file.syncData();
+      if (options.sync !== false) await this.#file.syncData();
     } finally {
       this.#file.close();
     }
