@@ -22,6 +22,7 @@ import { demo } from "./demo.ts";
 import { evalCommand } from "./eval.ts";
 import { route } from "./route.ts";
 import { meta } from "./meta.ts";
+import { merge } from "./merge.ts";
 import { gen } from "./gen.ts";
 import { inspect } from "./inspect.ts";
 import { model } from "./model.ts";
@@ -35,6 +36,7 @@ export const COMMANDS: readonly Command[] = [
   synth,
   meta,
   gen,
+  merge,
   route,
   evalCommand,
   benchCommand,
