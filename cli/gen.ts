@@ -273,6 +273,7 @@ async function runGen(ctx: Context): Promise<number> {
   const workers = ctx.int("workers", 1, { min: 1, max: 256 });
   const shard = commandShard(ctx, (l) => ctx.err(l));
   const sharded = shard !== undefined && shard.n > 1;
+  const resume = ctx.flag("resume");
   if (sharded && ctx.flag("stats")) {
     throw new UsageError(
       "--stats needs the lettered questions, which vlm3r merge makes: pass it to merge",
@@ -295,9 +296,18 @@ async function runGen(ctx: Context): Promise<number> {
     summary = await cleanupOnInterrupt(
       () => {
         bar?.done();
-        // The journal stays: --resume continues from it.
         removeTemps(dirname(target), { owner: "self", targets: [basename(target)] });
-        ctx.err(`vlm3r gen: interrupted; rerun with --resume to continue from ${target}.partial`);
+        if (resume) {
+          ctx.err(`vlm3r gen: interrupted; rerun with --resume to continue from ${target}.partial`);
+        } else {
+          // Without --resume an interrupted run leaves nothing (as before the journal existed).
+          try {
+            Deno.removeSync(`${target}.partial`);
+          } catch {
+            // Not written yet.
+          }
+          ctx.err(`vlm3r gen: interrupted; its temporary files are removed`);
+        }
       },
       () =>
         runGenStream({
@@ -307,7 +317,7 @@ async function runGen(ctx: Context): Promise<number> {
           out,
           format,
           shard,
-          resume: ctx.flag("resume"),
+          resume,
           workers,
           scenesRoot: ctx.string("scenes-root"),
           inputProblems: loaded.problems.length,

@@ -330,7 +330,9 @@ export async function runGenStream(o: GenRunOptions): Promise<GenRunSummary> {
     ) {
       const i = todo[k++];
       const line: SceneLine = { i, ...d, video_path: o.scenes[i].meta.video_path };
+      // Flushed per scene: a killed run loses at most the scene it was writing.
       await journal.write(JSON.stringify(line) + "\n");
+      await journal.flush();
       await emit(line);
       o.onScene?.(done + k, mine.length);
     }

@@ -56,10 +56,7 @@ import { Rng } from "../geometry/rng.ts";
 import { readArkitScene } from "./arkitscenes.ts";
 import type { LabelMap } from "./labels.ts";
 import { extractScene, type SceneReport, type SceneResult } from "./meta.ts";
-import {
-  type DatasetName,
-  metadataPaths,
-} from "./metadata.ts";
+import { type DatasetName, metadataPaths } from "./metadata.ts";
 import { exists, type RawScene } from "./raw.ts";
 import { readScannetScene } from "./scannet.ts";
 import { readScannetppScene } from "./scannetpp.ts";
@@ -464,6 +461,9 @@ export async function runMeta(options: MetaRunOptions): Promise<MetaRunSummary> 
     return summary;
   }
   const adopted = options.resume ? await adoptStage(out, dirs.stageName, settings) : undefined;
+  // Taken over first (renamed to this process's name), so that the cleanup below spares it.
+  const stage = tempPathFor(join(out, dirs.stageName));
+  if (adopted) await Deno.rename(adopted, stage);
   summary.removedTemps = [
     ...removeTemps(out, { targets: [dirs.stageName] }),
     ...removeTemps(dirs.color, { targets: names }),
@@ -472,9 +472,7 @@ export async function runMeta(options: MetaRunOptions): Promise<MetaRunSummary> 
   ];
   const created = await missingFolders(out);
   await Deno.mkdir(out, { recursive: true });
-  const stage = tempPathFor(join(out, dirs.stageName));
-  if (adopted) await Deno.rename(adopted, stage);
-  else {
+  if (!adopted) {
     await Deno.mkdir(join(stage, "done"), { recursive: true });
     await writeFileAtomic(join(stage, "run.json"), JSON.stringify(settings) + "\n");
   }
