@@ -20,6 +20,7 @@ import { benchCommand } from "./bench.ts";
 import { convert } from "./convert.ts";
 import { demo } from "./demo.ts";
 import { evalCommand } from "./eval.ts";
+import { exportCommand } from "./export.ts";
 import { route } from "./route.ts";
 import { meta } from "./meta.ts";
 import { merge } from "./merge.ts";
@@ -39,6 +40,7 @@ export const COMMANDS: readonly Command[] = [
   merge,
   route,
   evalCommand,
+  exportCommand,
   benchCommand,
   demo,
   model,
