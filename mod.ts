@@ -119,7 +119,13 @@ export {
   type SceneMetaFile,
 } from "./scene/metadata.ts";
 export { extractScene, sampleIndices, sceneMetadata, type SceneReport } from "./scene/meta.ts";
-export { listScenes, type MetaRunOptions, type MetaRunSummary, runMeta } from "./scene/meta_run.ts";
+export {
+  listScenes,
+  mergeMetaShards,
+  type MetaRunOptions,
+  type MetaRunSummary,
+  runMeta,
+} from "./scene/meta_run.ts";
 export { categoryOf, DEFAULT_LABELS, type LabelMap, parseLabelMap } from "./scene/labels.ts";
 export type { RawFrame, RawScene } from "./scene/raw.ts";
 export { readScannetScene } from "./scene/scannet.ts";
@@ -155,9 +161,11 @@ export {
   type Prediction,
   type PredictionSet,
   type QuestionSet,
+  readAnswers,
   readPredictions,
   readQuestions,
 } from "./eval/records.ts";
+export { extractNumber, type ScoringRules } from "./eval/rules.ts";
 export {
   aggregateScores,
   type BenchScores,
@@ -166,8 +174,10 @@ export {
   type PreparedSet,
   prepareQuestions,
   type QuestionResult,
+  ScoreAccumulator,
   scoreAnswer,
   scorePredictions,
+  scoreQuestion,
   scoreQuestions,
   type TypeScore,
 } from "./eval/score.ts";
@@ -180,6 +190,7 @@ export {
 export {
   debiasedSubset,
   evaluate,
+  evaluateFiles,
   type EvaluateOptions,
   type ModelAnswers,
   type Subset,
@@ -222,12 +233,18 @@ export {
   generateQuestions,
   type GenerateResult,
   generateSceneDrafts,
+  generateSceneStream,
   meshLoader,
+  RecordBuilder,
   type RunOptions,
   selectTasks,
+  SkipTally,
   taskRng,
   TASKS,
 } from "./qa/generate.ts";
+export { type GenRunOptions, mergeGenShards, RecordWriter, runGenStream } from "./qa/gen_run.ts";
+export { exportHf, type HfExportOptions, recordFromRow } from "./qa/hf_export.ts";
+export { parseShard, type Shard, shardFromSlurm, shardPath } from "./io/shard.ts";
 export {
   type LoadedMetadata,
   loadMetadata,

@@ -105,9 +105,9 @@ export function prepareQuestions(
  * ```ts
  * const q = { kind: "mca" as const, target: "A", truth: NaN };
  * if (scoreAnswer(q, "A. chair").score !== 1 || scoreAnswer(q, "(A)").score !== 0) throw new Error();
- * const na = { kind: "na" as const, target: "3", truth: 3 };
- * if (scoreAnswer(na, "3.5m").score !== 0) throw new Error("vsibench: not a number");
- * if (scoreAnswer(na, "3.3m", "lmms-eval-latest").score !== 0.7) throw new Error();
+ * const na = { kind: "na" as const, target: "4", truth: 4 };
+ * if (scoreAnswer(na, "5m").score !== 0) throw new Error("vsibench: not a number");
+ * if (scoreAnswer(na, "5m", "lmms-eval-latest").score !== 0.6) throw new Error();
  * ```
  */
 export function scoreAnswer(

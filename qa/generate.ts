@@ -490,7 +490,7 @@ export interface GenerateResult {
  * @example
  * ```ts
  * const t = new SkipTally();
- * t.add({ dataset: "scannet", scene: "s", drafts: [], skipped: [
+ * t.add({ dataset: "scannet", scene: "s", skipped: [
  *   { task: "camera_displacement", reason: "frames" },
  *   { task: "route_planning", reason: "mesh", error: "bad mesh" },
  * ] });
