@@ -161,7 +161,8 @@ export {
   type Prediction,
   type PredictionSet,
   type QuestionSet,
-  readAnswers,
+  streamPredictions,
+  streamQuestions,
   readPredictions,
   readQuestions,
 } from "./eval/records.ts";
@@ -174,6 +175,7 @@ export {
   type PreparedSet,
   prepareQuestions,
   type QuestionResult,
+  prepareQuestion,
   ScoreAccumulator,
   scoreAnswer,
   scorePredictions,
@@ -190,11 +192,11 @@ export {
 export {
   debiasedSubset,
   evaluate,
-  evaluateFiles,
   type EvaluateOptions,
   type ModelAnswers,
   type Subset,
 } from "./eval/evaluate.ts";
+export { evaluateFiles, IdSet, type ModelFile } from "./eval/stream.ts";
 export { vsiBenchPrunedIds } from "./eval/vsibench_pruned.ts";
 export {
   type EvalReport,

@@ -106,33 +106,60 @@ export function frequencyPredictions(set: PreparedSet): Map<string, string> {
 
 /** {@link frequencyPredictions} as a function of the question (no map of every answer). */
 function frequencyAnswerer(set: PreparedSet): (q: ScorableQuestion) => string {
-  const numbers = new Map<string, Map<number, number>>();
-  const texts = new Map<string, Map<string, number>>();
-  for (const q of set.questions) {
+  const stats = new FrequencyStats();
+  for (const q of set.questions) stats.add(q);
+  return stats.answerer();
+}
+
+/**
+ * What chance (frequency) needs of a question set, gathered one question at a time: per type,
+ * how often each numerical ground truth and each correct option text occurs (bounded by the
+ * distinct answers, not by the questions).
+ *
+ * @example
+ * ```ts
+ * const q = (id: string, truth: number) => ({ id, questionType: "object_counting", question: "",
+ *   options: [], groundTruth: truth, line: 1, kind: "na" as const, target: String(truth), truth });
+ * const stats = new FrequencyStats();
+ * for (const x of [q("1", 2), q("2", 2), q("3", 4)]) stats.add(x);
+ * if (stats.answerer()(q("3", 4)) !== "2") throw new Error();
+ * ```
+ */
+export class FrequencyStats {
+  #numbers = new Map<string, Map<number, number>>();
+  #texts = new Map<string, Map<string, number>>();
+
+  /** Counts one question's answer. */
+  add(q: ScorableQuestion): void {
     if (q.kind === "na") {
-      const m = numbers.get(q.questionType) ?? new Map<number, number>();
-      numbers.set(q.questionType, m);
+      const m = this.#numbers.get(q.questionType) ?? new Map<number, number>();
+      this.#numbers.set(q.questionType, m);
       m.set(q.truth, (m.get(q.truth) ?? 0) + 1);
     } else {
-      const m = texts.get(q.questionType) ?? new Map<string, number>();
-      texts.set(q.questionType, m);
+      const m = this.#texts.get(q.questionType) ?? new Map<string, number>();
+      this.#texts.set(q.questionType, m);
       const t = correctText(q);
       m.set(t, (m.get(t) ?? 0) + 1);
     }
   }
-  const modal = new Map(
-    [...numbers].map(([type, m]) => [type, [...m].sort(byCountThenKey)[0][0]]),
-  );
-  return (q) => {
-    if (q.kind === "na") return String(modal.get(q.questionType));
-    const counts = texts.get(q.questionType)!;
-    const ranked = q.options.map((o, i) => ({ ...optionParts(o, i), i }))
-      .map((p) => ({ ...p, count: counts.get(p.text) ?? 0 }))
-      .sort((a, b) =>
-        b.count - a.count || (a.text < b.text ? -1 : a.text > b.text ? 1 : 0) || a.i - b.i
-      );
-    return ranked.length ? ranked[0].letter : "";
-  };
+
+  /** The frequency baseline's answer to a question of the counted set. */
+  answerer(): (q: ScorableQuestion) => string {
+    const modal = new Map(
+      [...this.#numbers].map(([type, m]) => [type, [...m].sort(byCountThenKey)[0][0]]),
+    );
+    const texts = this.#texts;
+    return (q) => {
+      if (q.kind === "na") return String(modal.get(q.questionType));
+      const counts = texts.get(q.questionType)!;
+      const ranked = q.options.map((o, i) => ({ ...optionParts(o, i), i }))
+        .map((p) => ({ ...p, count: counts.get(p.text) ?? 0 }))
+        .sort((a, b) =>
+          b.count - a.count || (a.text < b.text ? -1 : a.text > b.text ? 1 : 0) || a.i - b.i
+        );
+      return ranked.length ? ranked[0].letter : "";
+    };
+  }
 }
 
 /**

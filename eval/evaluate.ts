@@ -6,27 +6,17 @@
  * @module
  */
 
-import { join } from "node:path";
-import { AtomicFile } from "../io/atomic.ts";
 import { DataError } from "../io/errors.ts";
 import { chanceFrequency, chanceRandom } from "./baselines.ts";
 import { type Benchmark, BENCHMARKS, type BenchName, detectBenchmark } from "./benchmarks.ts";
-import {
-  type EvalQuestion,
-  type PredictionSet,
-  type QuestionSet,
-  readAnswers,
-  readQuestions,
-} from "./records.ts";
-import { type EvalReport, type ModelRun, perQuestionLine } from "./report.ts";
+import type { EvalQuestion, PredictionSet, QuestionSet } from "./records.ts";
+import type { EvalReport, ModelRun } from "./report.ts";
 import type { ScoringRules } from "./rules.ts";
 import {
   type MissingPolicy,
   type PreparedSet,
   prepareQuestions,
-  ScoreAccumulator,
   scorePredictions,
-  scoreQuestion,
 } from "./score.ts";
 import { vsiBenchPrunedIds } from "./vsibench_pruned.ts";
 
@@ -161,94 +151,4 @@ function report(
     chanceRandom: chanceRandom(prepared),
     chanceFrequency: chanceFrequency(prepared, rules),
   };
-}
-
-/** A predictions file to score, and the model's name. */
-export interface ModelFile {
-  name: string;
-  file: string;
-}
-
-/** What {@link evaluateFiles} read besides the report: the files' invalid UTF-8 lines. */
-export interface FilesRead {
-  report: EvalReport;
-  /** Per file read (questions first, then predictions): lines that are not valid UTF-8. */
-  encoding: { file: string; invalidUtf8Lines: number[] }[];
-}
-
-/**
- * {@link evaluate} for files of any size, in bounded memory per question: questions are read a
- * line at a time and kept lean (no text), each model's answers are read as id -> answer only,
- * scored one question at a time into per-type accumulators, and with `perQuestionDir` each
- * result is streamed to `per_question.jsonl` there (committed when all models are done) rather
- * than kept. The report's `results` are empty; everything else is {@link evaluate}'s, byte for
- * byte in the report files.
- *
- * @example
- * ```ts ignore
- * const { report } = await evaluateFiles("q.jsonl", [{ name: "m", file: "p.jsonl" }], {}, "report");
- * ```
- */
-export async function evaluateFiles(
-  questionsPath: string,
-  models: readonly ModelFile[],
-  options: EvaluateOptions = {},
-  perQuestionDir?: string,
-): Promise<FilesRead> {
-  let set: QuestionSet | undefined = await readQuestions(questionsPath, { lean: true });
-  const encoding = [{ file: set.file, invalidUtf8Lines: set.invalidUtf8Lines ?? [] }];
-  // What predictions are matched against: every id of the set, and ids by position (doc_id).
-  const known = new Set<string>();
-  const ids: string[] = [];
-  for (const q of set.questions) {
-    known.add(q.id);
-    ids.push(q.id);
-  }
-  const { bench, subset, questions } = selectQuestions(set, options);
-  const questionsRead = questions.length;
-  const prepared = prepareQuestions(bench, questions, set.file);
-  set = undefined;
-  const missing = options.missing ?? "skip";
-  const rules = options.rules ?? "vsibench";
-  let sink: AtomicFile | undefined;
-  if (perQuestionDir) {
-    await Deno.mkdir(perQuestionDir, { recursive: true });
-    sink = await AtomicFile.open(join(perQuestionDir, "per_question.jsonl"));
-  }
-  try {
-    const runs: ModelRun[] = [];
-    for (const m of models) {
-      const read = await readAnswers(m.file, known, (i) => ids[i]);
-      encoding.push({ file: read.file, invalidUtf8Lines: read.invalidUtf8Lines ?? [] });
-      const acc = new ScoreAccumulator();
-      let lines: string[] = [];
-      for (const q of prepared.questions) {
-        const r = scoreQuestion(q, read.answers.get(q.id) ?? null, missing, rules);
-        acc.add(r);
-        if (sink) {
-          lines.push(perQuestionLine(m.name, r), "\n");
-          if (lines.length >= 8192) {
-            await sink.write(lines.join(""));
-            lines = [];
-          }
-        }
-      }
-      if (sink && lines.length) await sink.write(lines.join(""));
-      runs.push({
-        name: m.name,
-        file: read.file,
-        format: read.format,
-        scores: acc.scores(bench),
-        results: [],
-        questions: prepared.questions.length,
-        unknownIds: read.unknownIds,
-      });
-    }
-    const r = report(questionsPath, prepared, questionsRead, subset, missing, rules, runs);
-    await sink?.commit();
-    return { report: r, encoding };
-  } catch (e) {
-    await sink?.abort();
-    throw e;
-  }
 }

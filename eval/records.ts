@@ -181,11 +181,17 @@ export interface QuestionReadOptions {
   lean?: boolean;
 }
 
-/** Question types as read, one string per type (a million records share a few). */
+/**
+ * Strings a lean read keeps once however often they occur (question types, option texts,
+ * answers); cleared when it grows past a million, so that it stays bounded.
+ */
 const interned = new Map<string, string>();
 function intern(s: string): string {
   let v = interned.get(s);
-  if (v === undefined) interned.set(s, v = s);
+  if (v === undefined) {
+    if (interned.size >= 1_000_000) interned.clear();
+    interned.set(s, v = s);
+  }
   return v;
 }
 
@@ -225,15 +231,16 @@ function questionFromRecord(
     throw new DataError(where, "mc_answer", "a letter", describe(r.mc_answer));
   }
   if (lean) {
+    // Options, answers and letters repeat across a set: one string each.
     const q: EvalQuestion = {
       id,
       questionType: intern(r.question_type),
       question: "",
-      options: options as string[],
-      groundTruth: gt,
+      options: (options as string[]).map(intern),
+      groundTruth: typeof gt === "string" ? intern(gt) : gt,
       line,
     };
-    if (typeof r.mc_answer === "string") q.mcAnswer = r.mc_answer;
+    if (typeof r.mc_answer === "string") q.mcAnswer = intern(r.mc_answer);
     return q;
   }
   const q: EvalQuestion = {
@@ -491,59 +498,75 @@ export async function readPredictions(
   return set;
 }
 
-/** A predictions file read for scoring alone: answers by id, nothing per answer besides. */
-export interface AnswerSet {
-  file: string;
-  format: "jsonl" | "lmms-eval";
-  /** The answer by question id (`null`: the file says there is none). */
-  answers: Map<string, string | null>;
-  /** Ids in the file that are not in the question set. */
-  unknownIds: string[];
-  /** 1-based lines of the file that are not valid UTF-8. */
-  invalidUtf8Lines?: number[];
-}
-
 /**
- * {@link readPredictions} in less memory: only each answer by id is kept (a file of millions
- * of answers). `known` holds the question set's ids; `idAt` gives the id of a question by its
- * position in the set (lmms-eval's `doc_id`).
+ * The records of a question file one at a time, each checked as {@link readQuestions} checks
+ * it but for unique ids (the caller's: a stream keeps nothing per question). With `lean`, only
+ * what scoring needs is kept of each (see {@link QuestionReadOptions}). Lines that are not valid
+ * UTF-8 are added to `invalid`.
  *
  * @example
  * ```ts
  * const dir = await Deno.makeTempDir();
- * await Deno.writeTextFile(`${dir}/p.jsonl`, '{"id": 1, "prediction": "A"}\n{"id": 9, "prediction": null}\n');
- * const a = await readAnswers(`${dir}/p.jsonl`, new Set(["1"]), () => undefined);
- * if (a.answers.get("1") !== "A" || a.unknownIds.join() !== "9") throw new Error();
+ * await Deno.writeTextFile(`${dir}/q.jsonl`, '{"id": 1, "question_type": "t", "ground_truth": 2}\n');
+ * for await (const q of streamQuestions(`${dir}/q.jsonl`)) if (q.id !== "1") throw new Error();
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function readAnswers(
+export async function* streamQuestions(
   path: string,
-  known: { has(id: string): boolean },
+  options: QuestionReadOptions & { invalid?: number[] } = {},
+): AsyncGenerator<EvalQuestion> {
+  const unchecked = { has: () => false, get: () => undefined, set() {} };
+  for await (const { value, line } of streamRecords(path, options.invalid ?? [])) {
+    yield questionFromRecord(
+      value,
+      line,
+      path,
+      unchecked as unknown as Map<string, number>,
+      options.lean,
+    );
+  }
+}
+
+/**
+ * The answers of a predictions file one at a time (`{id, prediction}` lines or lmms-eval
+ * samples; see {@link parsePredictions}), without the duplicate check (the caller's). `idAt`
+ * gives the id of the question at a position (lmms-eval's `doc_id`).
+ */
+export async function* streamPredictions(
+  path: string,
   idAt: (position: number) => string | undefined,
-): Promise<AnswerSet> {
-  const answers = new Map<string, string | null>();
-  const unknownIds: string[] = [];
-  const invalid: number[] = [];
+  invalid: number[] = [],
+  onFormat?: (format: PredictionSet["format"]) => void,
+): AsyncGenerator<Prediction> {
   const reader = new PredictionReader(path, idAt);
   for await (const { value, line } of streamRecords(path, invalid)) {
     const { id, prediction } = reader.read(value, line);
-    if (answers.has(id)) {
-      // The first line is looked up again only here, so that no line is kept per answer.
-      let firstLine = 0;
-      const again = new PredictionReader(path, idAt);
-      for await (const r of streamRecords(path, [])) {
-        if (again.read(r.value, r.line).id === id) {
-          firstLine = r.line;
-          break;
-        }
-      }
-      throw reader.duplicate(id, line, firstLine);
-    }
-    answers.set(id, prediction);
-    if (!known.has(id)) unknownIds.push(id);
+    onFormat?.(reader.format!);
+    yield { id, prediction, line };
   }
-  const set: AnswerSet = { file: path, format: reader.format ?? "jsonl", answers, unknownIds };
-  if (invalid.length) set.invalidUtf8Lines = invalid;
-  return set;
+}
+
+/** The error of a second answer to one question (on `line`; the first on `firstLine`). */
+export function duplicateAnswer(
+  file: string,
+  id: string,
+  line: number,
+  firstLine: number,
+): DataError {
+  return new PredictionReader(file, () => undefined).duplicate(id, line, firstLine);
+}
+
+/** The error of a question id given twice (on `line`; first on `firstLine`). */
+export function duplicateQuestion(
+  file: string,
+  id: string,
+  line: number,
+  firstLine: number,
+): DataError {
+  return new DataError(
+    `${file}:${line}`,
+    "id",
+    `a unique id (${id} is also on line ${firstLine})`,
+  );
 }

@@ -67,33 +67,52 @@ export function prepareQuestions(
   const out: ScorableQuestion[] = [];
   const excluded: ExcludedQuestion[] = [];
   for (const q of questions) {
-    const where = `${file}: id ${q.id}`;
-    const leave = (reason: string) =>
-      excluded.push({ id: q.id, questionType: q.questionType, reason: `${where}: ${reason}` });
-    const kind = answerKind(bench, q.questionType);
-    if (!kind) {
-      leave(`question_type: expected a ${bench.title} type, got ${q.questionType}`);
-      continue;
-    }
-    if (kind === "mca") {
-      const target = q.mcAnswer ?? q.groundTruth;
-      if (typeof target !== "string") {
-        leave(`mc_answer: expected the answer letter, got ${JSON.stringify(target)}`);
-        continue;
-      }
-      out.push({ ...q, kind, target, truth: NaN });
-    } else {
-      const truth = typeof q.groundTruth === "number" ? q.groundTruth : pythonFloat(q.groundTruth);
-      if (truth === undefined || !Number.isFinite(truth) || truth === 0) {
-        leave(
-          `ground_truth: expected a non-zero number, got ${JSON.stringify(q.groundTruth)}`,
-        );
-        continue;
-      }
-      out.push({ ...q, kind, target: String(q.groundTruth), truth });
-    }
+    const p = prepareQuestion(bench, q, file);
+    if ("reason" in p) excluded.push(p);
+    else out.push(p);
   }
   return { bench, questions: out, excluded };
+}
+
+/**
+ * One question of {@link prepareQuestions}: ready to score, or left out with its reason. With
+ * `inPlace`, the question itself gets the fields (a caller that owns it saves a copy).
+ *
+ * @example
+ * ```ts
+ * import { VSI_BENCH } from "./benchmarks.ts";
+ * const q = { id: "1", questionType: "route_planning", question: "", options: [], groundTruth: "B", line: 1 };
+ * const p = prepareQuestion(VSI_BENCH, q, "q.jsonl");
+ * if ("reason" in p || p.target !== "B") throw new Error();
+ * ```
+ */
+export function prepareQuestion(
+  bench: Benchmark,
+  q: EvalQuestion,
+  file: string,
+  inPlace = false,
+): ScorableQuestion | ExcludedQuestion {
+  const leave = (reason: string): ExcludedQuestion => ({
+    id: q.id,
+    questionType: q.questionType,
+    reason: `${file}: id ${q.id}: ${reason}`,
+  });
+  const scorable = (extra: Pick<ScorableQuestion, "kind" | "target" | "truth">) =>
+    inPlace ? Object.assign(q, extra) : { ...q, ...extra };
+  const kind = answerKind(bench, q.questionType);
+  if (!kind) return leave(`question_type: expected a ${bench.title} type, got ${q.questionType}`);
+  if (kind === "mca") {
+    const target = q.mcAnswer ?? q.groundTruth;
+    if (typeof target !== "string") {
+      return leave(`mc_answer: expected the answer letter, got ${JSON.stringify(target)}`);
+    }
+    return scorable({ kind, target, truth: NaN });
+  }
+  const truth = typeof q.groundTruth === "number" ? q.groundTruth : pythonFloat(q.groundTruth);
+  if (truth === undefined || !Number.isFinite(truth) || truth === 0) {
+    return leave(`ground_truth: expected a non-zero number, got ${JSON.stringify(q.groundTruth)}`);
+  }
+  return scorable({ kind, target: String(q.groundTruth), truth });
 }
 
 /**

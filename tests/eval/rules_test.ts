@@ -4,7 +4,8 @@
 import { join } from "node:path";
 import { assert, assertEquals } from "../assert.ts";
 import { main } from "../../cli/main.ts";
-import { evaluate, evaluateFiles } from "../../eval/evaluate.ts";
+import { evaluate } from "../../eval/evaluate.ts";
+import { evaluateFiles } from "../../eval/stream.ts";
 import { readPredictions, readQuestions } from "../../eval/records.ts";
 import { writeReport } from "../../eval/report.ts";
 import { extractNumber } from "../../eval/rules.ts";
@@ -110,15 +111,28 @@ Deno.test("the streamed scorer writes the in-memory scorer's report files, byte 
           })),
         }),
       );
+      // A third: out of order (reversed, then every third swapped with its neighbour), a tenth
+      // of the answers missing, and answers to ids no question has, among them.
+      const shuffled = join(dir, `${bench}_shuffled.jsonl`);
+      const lines = [...first.byId.values()].filter((_, i) => i % 10 !== 3).reverse()
+        .map((a) => JSON.stringify({ id: a.id, prediction: a.prediction }));
+      for (let i = 0; i + 1 < lines.length; i += 3) {
+        [lines[i], lines[i + 1]] = [lines[i + 1], lines[i]];
+      }
+      lines.splice(5, 0, JSON.stringify({ id: "nobody-1", prediction: "A" }));
+      lines.push(JSON.stringify({ id: "nobody-2", prediction: "B" }));
+      await Deno.writeTextFile(shuffled, lines.join("\n") + "\n");
       const options = { missing: "zero" as const, rules };
       const memory = evaluate(set, [
         { name: "a", predictions: first },
         { name: "b", predictions: await readPredictions(logs, set.questions) },
+        { name: "c", predictions: await readPredictions(shuffled, set.questions) },
       ], options);
+      assertEquals(memory.models[2].unknownIds, ["nobody-1", "nobody-2"]);
       await writeReport(memory, join(dir, `${bench}-memory`));
       const streamed = await evaluateFiles(
         q,
-        [{ name: "a", file: p }, { name: "b", file: logs }],
+        [{ name: "a", file: p }, { name: "b", file: logs }, { name: "c", file: shuffled }],
         options,
         join(dir, `${bench}-streamed`),
       );
@@ -130,6 +144,14 @@ Deno.test("the streamed scorer writes the in-memory scorer's report files, byte 
           `${bench} ${f}`,
         );
       }
+      assertEquals(streamed.report.models[2].unknownIds, ["nobody-1", "nobody-2"]);
+      // A second answer to one question: the same error, naming both lines.
+      await Deno.writeTextFile(shuffled, lines.join("\n") + "\n" + lines[7] + "\n");
+      const inMemory = await readPredictions(shuffled, set.questions).catch((e) => e.message);
+      const stream = await evaluateFiles(q, [{ name: "c", file: shuffled }], options)
+        .catch((e) => e.message);
+      assert(String(inMemory).includes("one answer per question"), String(inMemory));
+      assertEquals(stream, inMemory);
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
