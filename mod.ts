@@ -161,10 +161,10 @@ export {
   type Prediction,
   type PredictionSet,
   type QuestionSet,
-  streamPredictions,
-  streamQuestions,
   readPredictions,
   readQuestions,
+  streamPredictions,
+  streamQuestions,
 } from "./eval/records.ts";
 export { extractNumber, type ScoringRules } from "./eval/rules.ts";
 export {
@@ -173,9 +173,9 @@ export {
   type ExcludedQuestion,
   type MissingPolicy,
   type PreparedSet,
+  prepareQuestion,
   prepareQuestions,
   type QuestionResult,
-  prepareQuestion,
   ScoreAccumulator,
   scoreAnswer,
   scorePredictions,
