@@ -286,6 +286,8 @@ async function runGen(ctx: Context): Promise<number> {
   for (const w of loaded.warnings) ctx.err(`warning: ${w}`);
   if (loaded.scenes.length === 0) throw new Error(`no usable scenes in ${metaPaths.join(", ")}`);
   const target = sharded ? genShardPath(out, shard) : out;
+  // The run drops each scene's metadata once generated (release): count them first.
+  const sceneCount = loaded.scenes.length;
   const command = commandLine(ctx, shard ? { shard: `${shard.k}/${shard.n}` } : {});
   let bar: ReturnType<Context["progress"]> | undefined;
   const t0 = performance.now();
@@ -322,6 +324,7 @@ async function runGen(ctx: Context): Promise<number> {
           scenesRoot: ctx.string("scenes-root"),
           inputProblems: loaded.problems.length,
           command,
+          release: true,
           onScene: (done, total) => {
             bar ??= ctx.progress("gen", total, "scenes");
             bar.set(done);
@@ -349,18 +352,18 @@ async function runGen(ctx: Context): Promise<number> {
   if (sharded) {
     ctx.out(
       `shard ${shard.k}/${shard.n}: ${summary.drafts} questions of ${summary.types.size} types ` +
-        `from ${summary.scenes} of ${loaded.scenes.length} scenes in ${secs.toFixed(1)} s -> ` +
+        `from ${summary.scenes} of ${sceneCount} scenes in ${secs.toFixed(1)} s -> ` +
         `${target}${lostCounts}; vlm3r merge letters and joins the ${shard.n} shards`,
     );
   } else {
     ctx.out(
       `${summary.questions} questions of ${summary.types.size} types from ` +
-        `${loaded.scenes.length} scenes in ${secs.toFixed(1)} s -> ${out}${lostCounts}`,
+        `${sceneCount} scenes in ${secs.toFixed(1)} s -> ${out}${lostCounts}`,
     );
     await writeProvenance(out, {
       command,
       run: summary.run,
-      scenes: loaded.scenes.length,
+      scenes: sceneCount,
       questions: summary.questions,
     });
   }

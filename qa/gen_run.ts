@@ -92,20 +92,19 @@ export class RecordWriter {
     return this.#file.temp;
   }
 
-  /** Appends records. */
+  /** Appends records (handed on in pieces, so that no scene becomes one huge string). */
   async write(records: readonly unknown[]): Promise<void> {
-    if (records.length === 0) return;
-    const parts: string[] = [];
     for (const r of records) {
-      if (this.format === "jsonl") parts.push(JSON.stringify(r), "\n");
+      if (this.format === "jsonl") await this.#file.write(JSON.stringify(r) + "\n");
       else {
         // An element of a list indented by 4 is the element indented by 4, shifted by 4.
-        parts.push(this.#count === 0 ? "[\n    " : ",\n    ");
-        parts.push(JSON.stringify(r, null, 4).replaceAll("\n", "\n    "));
+        await this.#file.write(
+          (this.#count === 0 ? "[\n    " : ",\n    ") +
+            JSON.stringify(r, null, 4).replaceAll("\n", "\n    "),
+        );
       }
       this.#count++;
     }
-    await this.#file.write(parts.join(""));
   }
 
   /** Finishes the file and renames it into place. */
@@ -182,6 +181,11 @@ export interface GenRunOptions {
   onRecords?: (records: readonly QaRecord[]) => void;
   /** Called with notes for the user (resumed, journal replaced, temporaries removed). */
   onNote?: (message: string) => void;
+  /**
+   * Drop each scene from `scenes` (set its entry to undefined) once generated: the caller hands
+   * them over, and the run's memory falls as it goes instead of holding every scene's metadata.
+   */
+  release?: boolean;
 }
 
 /** What {@link runGenStream} did. */
@@ -220,10 +224,39 @@ function runSettings(o: GenRunOptions): Record<string, unknown> {
   };
 }
 
-/** A scene line of a journal or shard file. */
-interface SceneLine extends SceneDrafts {
+/** A scene line of a journal or shard file: its position in the run, its drafts and skips. */
+export interface SceneLine extends SceneDrafts {
   i: number;
   video_path: string;
+}
+
+/**
+ * `JSON.stringify(line) + "\n"` in pieces (one per draft), so that a scene of many thousands of
+ * questions never becomes one string of tens of megabytes.
+ *
+ * @example
+ * ```ts
+ * const line = { i: 3, dataset: "scannet", scene: "s", video_path: "s.mp4", skipped: [],
+ *   drafts: [{ task: "t", template: "{a}?", fields: { a: "x" }, answer: 1 }, { task: "t", template: "", fields: { a: 2 }, answer: "y" }] };
+ * if ([...sceneLinePieces(line)].join("") !== JSON.stringify(line) + "\n") throw new Error();
+ * ```
+ */
+export function* sceneLinePieces(line: SceneLine): Generator<string> {
+  let sep = "{";
+  for (const [key, value] of Object.entries(line)) {
+    if (value === undefined) continue;
+    const head = `${sep}${JSON.stringify(key)}:`;
+    sep = ",";
+    if (key !== "drafts") {
+      yield head + JSON.stringify(value);
+      continue;
+    }
+    yield head + "[";
+    const drafts = value as SceneLine["drafts"];
+    for (let d = 0; d < drafts.length; d++) yield (d ? "," : "") + JSON.stringify(drafts[d]);
+    yield "]";
+  }
+  yield "}\n";
 }
 
 /** The question type of each task, for counting types before lettering. */
@@ -319,19 +352,28 @@ export async function runGenStream(o: GenRunOptions): Promise<GenRunSummary> {
     o.onScene?.(done, mine.length);
 
     const todo = mine.slice(done);
+    const inputs = todo.map((i) => o.scenes[i]);
+    const all = o.scenes as (SceneInput | undefined)[];
+    if (o.release) { for (const i of mine.slice(0, done)) all[i] = undefined; }
     let k = 0;
     for await (
       const d of generateSceneStream(
-        todo.map((i) => o.scenes[i]),
+        inputs,
         o.tasks,
         o.options,
         { workers: o.workers, scenesRoot: o.scenesRoot },
       )
     ) {
-      const i = todo[k++];
-      const line: SceneLine = { i, ...d, video_path: o.scenes[i].meta.video_path };
+      const i = todo[k];
+      const line: SceneLine = { i, ...d, video_path: inputs[k].meta.video_path };
+      if (o.release) {
+        // The stream reads each scene before it yields it: no longer needed here.
+        (inputs as (SceneInput | undefined)[])[k] = undefined;
+        all[i] = undefined;
+      }
+      k++;
       // Flushed per scene: a killed run loses at most the scene it was writing.
-      await journal.write(JSON.stringify(line) + "\n");
+      for (const piece of sceneLinePieces(line)) await journal.write(piece);
       await journal.flush();
       await emit(line);
       o.onScene?.(done + k, mine.length);
