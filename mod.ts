@@ -22,9 +22,12 @@ export {
   type SceneMesh,
   sceneName,
   type SegGroup,
+  type SynthDoorway,
+  type SynthKind,
   type SynthLayout,
   type SynthObject,
   type SynthRoom,
+  type SynthRoomPart,
   type SynthScene,
   synthScene,
   type SynthSceneOptions,
@@ -80,15 +83,21 @@ export {
   type TriangleMesh as NavMeshInput,
 } from "./geometry/navmesh/mod.ts";
 export {
+  LANDMARK_RULES,
+  landmarkOf,
+  type LandmarkRule,
   objectsFromLabelledMesh,
   objectsFromMetadata,
+  pathQuestions,
   ROUTE_QUESTION_TYPE,
   ROUTE_TASK,
   routeCandidates,
   routeDraft,
   type RouteObject,
+  type RouteOptions,
   routePlanning,
   type RouteQuestion,
+  selectRouteQuestions,
 } from "./qa/route_planning.ts";
 export { type MapRoute, routeMapSvg } from "./qa/route_map.ts";
 
@@ -264,7 +273,14 @@ export type {
   TaskSpec,
 } from "./qa/types.ts";
 export { fillTemplate, TEMPLATES } from "./qa/templates.ts";
-export { formatStats, questionStats, skewWarnings } from "./qa/stats.ts";
+export {
+  formatRouteMix,
+  formatStats,
+  questionStats,
+  routeMix,
+  skewWarnings,
+  valueHistogram,
+} from "./qa/stats.ts";
 export { fma } from "./geometry/fma.ts";
 export {
   obbDistance,
@@ -291,8 +307,12 @@ export { linear, type LinearOptions, linearRef } from "./kernels/linear.ts";
 export { attention, attentionRef } from "./kernels/attention.ts";
 export { residualAdd, residualAddRef } from "./kernels/residual.ts";
 export { poolNewline, poolNewlineRef } from "./kernels/pool.ts";
-export { erf, gelu } from "./kernels/gelu.ts";
+export { erf, gelu, geluTanh, geluTanhRef } from "./kernels/gelu.ts";
 export { nmse } from "./kernels/nmse.ts";
+export { patchEmbed, patchEmbedRef } from "./kernels/patch_embed.ts";
+export { addPositionEmbedding, addPositionEmbeddingRef } from "./kernels/pos_embed.ts";
+export { rope2d, rope2dRef, rope2dTable } from "./kernels/rope2d.ts";
+export { tokenMean, tokenMeanRef } from "./kernels/token_mean.ts";
 
 // Model: safetensors weights, the fusion block and projector, their ONNX form.
 export {
@@ -320,3 +340,69 @@ export {
 } from "./model/fusion.ts";
 export { OnnxGraph } from "./model/onnx.ts";
 export { type FusionOnnxOptions, fusionProjectorOnnx } from "./model/fusion_onnx.ts";
+
+// Model: frames and the vision towers.
+export {
+  normalizePixels,
+  preprocessFrames,
+  readVideoFrames,
+  type ReadVideoOptions,
+  resizeBicubicPil,
+  resizeBilinear,
+  type RgbFrame,
+  sampleFrameIndices,
+  type ShortVideo,
+  TOWER_SIZES,
+  type TowerPixels,
+  type VideoFrames,
+} from "./model/preprocess.ts";
+export {
+  loadSiglipWeights,
+  SIGLIP_PREFIX,
+  SIGLIP_SO400M,
+  type SiglipConfig,
+  siglipConfig,
+  type SiglipResult,
+  SiglipTower,
+  type SiglipWeights,
+} from "./model/siglip.ts";
+export {
+  CUT3R_512_DPT_4_64,
+  CUT3R_PREFIX,
+  type Cut3rConfig,
+  cut3rConfig,
+  type Cut3rResult,
+  Cut3rTower,
+  type Cut3rWeights,
+  loadCut3rWeights,
+  parseCut3rArgs,
+} from "./model/cut3r.ts";
+export { EMBED_TOKENS, spliceVisualTokens } from "./model/splice.ts";
+// The language model: Qwen2 on WebGPU, its CPU reference, tokenizer, prompt and generation.
+export { rmsNorm, rmsNormRef } from "./kernels/rms_norm.ts";
+export { rope, ropeInvFreq, ropeRef, storeRows } from "./kernels/rope.ts";
+export { causalAttention, causalAttentionRef } from "./kernels/causal_attention.ts";
+export { swiglu, swigluRef } from "./kernels/swiglu.ts";
+export { embedding, embeddingRef } from "./kernels/embedding.ts";
+export { matvec } from "./kernels/matvec.ts";
+export { argmax, argmaxRef, penalizeRef } from "./kernels/argmax.ts";
+export {
+  dequantizeRef,
+  type QuantWeight,
+  uploadQuant,
+  type Weight,
+  type WeightFormat,
+} from "./kernels/linear_q.ts";
+export { type Qwen2Config, qwen2Config } from "./model/qwen2_config.ts";
+export { KvCache, Qwen2, type Qwen2Options } from "./model/qwen2.ts";
+export { Qwen2Ref } from "./model/qwen2_ref.ts";
+export { Tokenizer } from "./model/tokenizer.ts";
+export {
+  chatPrompt,
+  IMAGE_TOKEN_INDEX,
+  promptIds,
+  spliceEmbeddings,
+  timeInstruction,
+  userText,
+} from "./model/prompt.ts";
+export { decodeAnswer, generate, generationConfig } from "./model/generate.ts";

@@ -28,6 +28,8 @@ export interface OptionSpec {
   default?: string;
   /** Allowed values of a string option. */
   choices?: readonly string[];
+  /** The option may be given several times (read with `Context.strings`). */
+  multiple?: boolean;
 }
 
 /** A subcommand. `run` returns the exit status. */
@@ -61,7 +63,7 @@ export const COMMON_OPTIONS: Record<string, OptionSpec> = {
 export class Context {
   constructor(
     readonly command: Command,
-    readonly values: Record<string, string | boolean | undefined>,
+    readonly values: Record<string, string | boolean | string[] | undefined>,
     readonly positionals: string[],
     readonly io: Io,
   ) {}
@@ -88,6 +90,12 @@ export class Context {
       throw new UsageError(`--${name} must be one of ${choices.join(", ")}, got '${v}'`);
     }
     return v;
+  }
+
+  /** Every value of an option given several times (`multiple`), in order. */
+  strings(name: string): string[] {
+    const v = this.values[name];
+    return Array.isArray(v) ? v : typeof v === "string" ? [v] : [];
   }
 
   /** A boolean flag. */
@@ -140,9 +148,16 @@ export class Context {
 /** Parses a command's arguments; unknown options become usage errors that list the valid ones. */
 export function parseCommand(command: Command, args: string[], io: Io): Context {
   const spec = { ...command.options, ...COMMON_OPTIONS };
-  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {};
+  const options: Record<
+    string,
+    { type: "string" | "boolean"; short?: string; multiple?: boolean }
+  > = {};
   for (const [name, o] of Object.entries(spec)) {
-    options[name] = o.short ? { type: o.type, short: o.short } : { type: o.type };
+    options[name] = {
+      type: o.type,
+      ...(o.short ? { short: o.short } : {}),
+      ...(o.multiple ? { multiple: true } : {}),
+    };
   }
   // `--scenes -1` would read "-1" as a flag and say --scenes needs a value: a value that looks
   // like a negative number is the option's value, so that the range check names it.
@@ -162,7 +177,7 @@ export function parseCommand(command: Command, args: string[], io: Io): Context 
     });
     return new Context(
       command,
-      parsed.values as Record<string, string | boolean>,
+      parsed.values as Record<string, string | boolean | string[]>,
       parsed.positionals,
       io,
     );

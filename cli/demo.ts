@@ -2,7 +2,8 @@
  * `vlm3r demo`: the main job on an embedded synthetic scene, each stage summarised: synth (one
  * scene), meta (its scene and frame metadata), gen (questions of every type, route planning
  * on the scan's mesh), route (its navmesh, route questions and a map), eval (an oracle and the
- * chance baselines scored on the questions, with reports).
+ * chance baselines scored on the questions, with reports), ask (a random tiny VLM-3R answers one
+ * question about the scene's video on WebGPU, with the time of each stage).
  *
  * @module
  */
@@ -18,6 +19,9 @@ import { DEFAULT_LABELS } from "../scene/labels.ts";
 import { runMeta } from "../scene/meta_run.ts";
 import { metadataPaths } from "../scene/metadata.ts";
 import type { Command, Context } from "./_command.ts";
+import { acquireGpu, type Gpu } from "../kernels/device.ts";
+import { writeTinyRelease } from "../model/weights/tiny.ts";
+import { Vlm3r } from "../model/vlm3r.ts";
 
 /** The `demo` command. */
 export const demo: Command = {
@@ -38,6 +42,7 @@ export const demo: Command = {
     fps: { type: "string", value: "R", description: "frame rate of the walk", default: "4" },
     width: { type: "string", value: "W", description: "frame width", default: "640" },
     height: { type: "string", value: "H", description: "frame height", default: "480" },
+    "no-ask": { type: "boolean", description: "skip the last stage (VLM-3R on WebGPU)" },
   },
   run: runDemo,
 };
@@ -209,7 +214,97 @@ async function runDemo(ctx: Context): Promise<number> {
         }) are in neither benchmark`,
     );
   }
+  if (!ctx.flag("no-ask")) await askStage(ctx, out, seed, report.dir, questions);
   return 0;
+}
+
+/** Frames and answer tokens of the demo's question: enough to show every stage, quickly. */
+const DEMO_FRAMES = 8, DEMO_TOKENS = 8;
+
+/**
+ * Stage 6: a random tiny VLM-3R (the release layout, as `vlm3r model tiny` writes it) answers
+ * one generated question about the scene's video, with the time of each stage. Skipped, with
+ * the reason, where WebGPU has no adapter fit for it.
+ */
+async function askStage(
+  ctx: Context,
+  out: string,
+  seed: string,
+  sceneDir: string,
+  questionsPath: string,
+): Promise<void> {
+  ctx.out("6. ask: VLM-3R on WebGPU answers one question about the video");
+  let gpu: Gpu;
+  try {
+    gpu = await acquireGpu();
+  } catch (e) {
+    ctx.out(`   skipped: ${(e as Error).message}`);
+    return;
+  }
+  if (gpu.slowCompiles && !Deno.env.get("VLM3R_DEMO_GL")) {
+    ctx.out(
+      `   skipped: the only WebGPU adapter is Mesa's GL fallback (${gpu.adapter}), which takes ` +
+        `minutes per shader; apt-get install mesa-vulkan-drivers for Vulkan lavapipe`,
+    );
+    gpu.destroy();
+    return;
+  }
+  const t0 = performance.now();
+  const modelDir = join(out, "tiny-model");
+  await writeTinyRelease(modelDir, Number.parseInt(seed, 10) || 0);
+  const records = (await Deno.readTextFile(questionsPath)).trimEnd().split("\n")
+    .map((l) => JSON.parse(l) as DemoQuestion);
+  const q = records.find((r) => Array.isArray(r.options) && r.options.length > 0) ?? records[0];
+  const mp4 = join(sceneDir, `${sceneDir.split("/").pop()}.mp4`);
+  const video = await Deno.stat(mp4).then(() => mp4, () => join(sceneDir, "frames", "color"));
+  const vlm = await Vlm3r.open({
+    base: join(modelDir, "base"),
+    lora: join(modelDir, "lora"),
+    cut3r: join(modelDir, "cut3r", "cut3r_tiny.pth"),
+    siglip: join(modelDir, "siglip", "config.json"),
+  }, { gpu });
+  const loadSecs = (performance.now() - t0) / 1000;
+  try {
+    const a = await vlm.ask(video, { question: q.question, options: q.options }, {
+      frames: DEMO_FRAMES,
+      maxNewTokens: DEMO_TOKENS,
+    });
+    ctx.out(
+      `   a tiny VLM-3R with RANDOM weights (vlm3r model tiny, in ${modelDir}): the answer is ` +
+        `noise; the stages and their times are real`,
+    );
+    ctx.out(`   Q (${q.question_type}): ${q.question.replaceAll("\n", " ")}`);
+    if (q.options?.length) ctx.out(`   options: ${q.options.join(" | ")}`);
+    ctx.out(
+      `   answer: ${JSON.stringify(a.text)} (ground truth: ${q.mc_answer ?? q.ground_truth})`,
+    );
+    const s = a.seconds, f = (x: number) => x.toFixed(2);
+    ctx.out(
+      `   ${a.frames.length} frames of ${video.endsWith(".mp4") ? "the MP4" : "the frames"}, ` +
+        `${a.visualTokens} visual tokens, prompt ${a.promptLength} tokens; model loaded in ` +
+        `${loadSecs.toFixed(1)} s on ${vlm.adapter} (${vlm.precision})`,
+    );
+    ctx.out(
+      `   seconds: decode ${f(s.decode)}, preprocess ${f(s.preprocess)}, SigLIP ${f(s.siglip)}, ` +
+        `CUT3R ${f(s.cut3r)}, fusion+projector ${f(s.fusion)}, prompt prefix ${f(s.prefix)}, ` +
+        `prefill ${f(s.prefill)}, ${a.ids.length} answer tokens ${f(s.decodeTokens)}` +
+        (a.decodeTokensPerSecond ? ` (${a.decodeTokensPerSecond.toFixed(1)} tokens/s)` : ""),
+    );
+    ctx.out(
+      `   the real model: vlm3r convert (README, "Asking VLM-3R"), then vlm3r ask VIDEO "QUESTION"`,
+    );
+  } finally {
+    vlm.destroy();
+    gpu.destroy();
+  }
+}
+
+interface DemoQuestion {
+  question_type: string;
+  question: string;
+  options: string[] | null;
+  ground_truth: unknown;
+  mc_answer?: string | null;
 }
 
 interface ObjectBoxJson {

@@ -10,8 +10,9 @@ import { parseShard, type Shard, shardFromSlurm } from "../io/shard.ts";
 import { generateQuestions, selectTasks, type SkipTally, TASKS } from "../qa/generate.ts";
 import { genShardPath, type QuestionFormat, runGenStream } from "../qa/gen_run.ts";
 import { loadMetadata } from "../qa/input.ts";
-import { formatStats, questionStats, skewWarnings } from "../qa/stats.ts";
-import type { DistanceMode, QaRecord, TaskSpec } from "../qa/types.ts";
+import { LANDMARK_RULES } from "../qa/route_planning.ts";
+import { formatRouteMix, formatStats, questionStats, routeMix, skewWarnings } from "../qa/stats.ts";
+import type { Compat, DistanceMode, LandmarkRule, QaRecord, TaskSpec } from "../qa/types.ts";
 import { closest, type Command, type Context, UsageError } from "./_command.ts";
 
 /** The `gen` command. */
@@ -81,7 +82,24 @@ export const gen: Command = {
     },
     stats: {
       type: "boolean",
-      description: "print counts, answer letters and ground-truth histograms per type",
+      description: "print counts, answer letters and ground-truth histograms per type, and " +
+        "the route-planning answer mix",
+    },
+    landmark: {
+      type: "string",
+      value: "RULE",
+      description: "route planning: how a route pose finds the object naming it (the nearest " +
+        "box surface within 2.5 m, or the authors' nearest axis-aligned footprint corner)",
+      choices: [...LANDMARK_RULES],
+      default: LANDMARK_RULES[0],
+    },
+    compat: {
+      type: "string",
+      value: "MODE",
+      description: "numeric distractors: vlm3r's (compared with a tolerance, never a reason " +
+        "to drop a question without options) or the reference's (DECISIONS 20)",
+      choices: ["vlm3r", "reference"],
+      default: "vlm3r",
     },
     workers: { type: "string", value: "N", description: "worker threads", default: "1" },
     shard: {
@@ -166,13 +184,17 @@ export function commandShard(ctx: Context, onNote: (line: string) => void): Shar
  * ```
  */
 export function commandLine(ctx: Context, overrides: Record<string, string> = {}): string {
-  const values: Record<string, string | boolean | undefined> = { ...ctx.values, ...overrides };
+  const values: Record<string, string | boolean | string[] | undefined> = {
+    ...ctx.values,
+    ...overrides,
+  };
   const quote = (v: string) => (/^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replaceAll("'", "'\\''")}'`);
   const parts = ["vlm3r", ctx.command.name];
   for (const name of Object.keys(ctx.command.options)) {
     const v = values[name];
     if (v === true) parts.push(`--${name}`);
     else if (typeof v === "string") parts.push(`--${name}`, quote(v));
+    else if (Array.isArray(v)) { for (const x of v) parts.push(`--${name}`, quote(x)); }
   }
   return parts.join(" ");
 }
@@ -292,7 +314,14 @@ async function runGen(ctx: Context): Promise<number> {
   let bar: ReturnType<Context["progress"]> | undefined;
   const t0 = performance.now();
   const kept: QaRecord[] = [];
-  const options = { seed, distance, caps, naOptions: ctx.flag("na-options") };
+  const options = {
+    seed,
+    distance,
+    caps,
+    naOptions: ctx.flag("na-options"),
+    compat: (ctx.string("compat") ?? "vlm3r") as Compat,
+    landmark: (ctx.string("landmark") ?? LANDMARK_RULES[0]) as LandmarkRule,
+  };
   let summary;
   try {
     summary = await cleanupOnInterrupt(
@@ -370,6 +399,7 @@ async function runGen(ctx: Context): Promise<number> {
   if (ctx.flag("stats")) {
     const stats = questionStats(kept, TASKS.map((t) => t.questionType));
     for (const line of formatStats(stats)) ctx.out(line);
+    for (const line of formatRouteMix(routeMix(kept))) ctx.out(line);
     for (const w of skewWarnings(stats)) ctx.err(`warning: ${w}`);
   }
   // Input that was given but not used fails the run, after the rest is written.

@@ -16,12 +16,14 @@ import {
   parseCommand,
   UsageError,
 } from "./_command.ts";
+import { askCommand } from "./ask.ts";
 import { benchCommand } from "./bench.ts";
 import { convert } from "./convert.ts";
 import { demo } from "./demo.ts";
 import { evalCommand } from "./eval.ts";
 import { exportCommand } from "./export.ts";
 import { route } from "./route.ts";
+import { serveCommand } from "./serve.ts";
 import { meta } from "./meta.ts";
 import { merge } from "./merge.ts";
 import { gen } from "./gen.ts";
@@ -42,6 +44,8 @@ export const COMMANDS: readonly Command[] = [
   evalCommand,
   exportCommand,
   benchCommand,
+  askCommand,
+  serveCommand,
   demo,
   model,
   convert,

@@ -7,7 +7,7 @@
 
 import { GEN_SHARD, mergeGenShards } from "../qa/gen_run.ts";
 import { TASKS } from "../qa/generate.ts";
-import { formatStats, questionStats, skewWarnings } from "../qa/stats.ts";
+import { formatRouteMix, formatStats, questionStats, routeMix, skewWarnings } from "../qa/stats.ts";
 import type { QaRecord } from "../qa/types.ts";
 import { readLines } from "../io/lines.ts";
 import { outputFolderProblem } from "../io/atomic.ts";
@@ -121,6 +121,7 @@ async function runMerge(ctx: Context): Promise<number> {
   if (ctx.flag("stats")) {
     const stats = questionStats(kept, TASKS.map((t) => t.questionType));
     for (const line of formatStats(stats)) ctx.out(line);
+    for (const line of formatRouteMix(routeMix(kept))) ctx.out(line);
     for (const w of skewWarnings(stats)) ctx.err(`warning: ${w}`);
   }
   const inputProblems = Number(summary.header.run.input_problems ?? 0);

@@ -15,6 +15,8 @@ import { DataError } from "../io/errors.ts";
 import { buildRecords, taskRng } from "../qa/generate.ts";
 import { type MapRoute, routeMapSvg } from "../qa/route_map.ts";
 import {
+  LANDMARK_RULES,
+  type LandmarkRule,
   objectsFromLabelledMesh,
   objectsFromMetadata,
   ROUTE_ATTEMPTS,
@@ -23,8 +25,10 @@ import {
   routeDraft,
   type RouteObject,
   type RouteQuestion,
+  selectRouteQuestions,
 } from "../qa/route_planning.ts";
 import { sampleInOrder } from "../qa/sample.ts";
+import { formatRouteMix, routeMix } from "../qa/stats.ts";
 import type { QaRecord } from "../qa/types.ts";
 import type { SceneMeta, SceneMetaFile } from "../scene/metadata.ts";
 import { plyToMesh, readPly } from "../scene/ply.ts";
@@ -36,7 +40,8 @@ export const route: Command = {
   name: "route",
   summary: "navmesh routes and route-planning questions for a scene, with a top-down map",
   usage:
-    "vlm3r route --mesh scene.ply|--scene DIR [--svg map.svg] [--from x,y --to x,y] [--questions N]",
+    "vlm3r route --mesh scene.ply|--scene DIR [--svg map.svg] [--from x,y --to x,y] [--questions N] " +
+    "[--landmark RULE] [--stats]",
   examples: [
     "vlm3r route --scene data/synth/scene0000_00 --svg map.svg --questions 5",
     "vlm3r route --mesh room.ply --svg map.svg --from 1,1 --to 4,3",
@@ -65,8 +70,20 @@ export const route: Command = {
     attempts: {
       type: "string",
       value: "N",
-      description: "start/goal pairs to try for questions",
+      description: "random start/goal pairs tried to find the paths asked about (up to 29)",
       default: String(ROUTE_ATTEMPTS),
+    },
+    landmark: {
+      type: "string",
+      value: "RULE",
+      description: "how a route pose finds the object naming it: the nearest box surface " +
+        "within 2.5 m, or the authors' nearest axis-aligned footprint corner",
+      choices: [...LANDMARK_RULES],
+      default: LANDMARK_RULES[0],
+    },
+    stats: {
+      type: "boolean",
+      description: "print the answer mix: questions by blank count, the share of Turn Back",
     },
     seed: { type: "string", value: "S", description: "seed; same seed, same output", default: "0" },
     out: { type: "string", value: "FILE", description: "write the question records (JSON lines)" },
@@ -156,7 +173,7 @@ function onNavMesh(nav: NavMesh, xy: [number, number]): Vec3 {
 /** One line describing a path. */
 export function describePath(path: NavPath): string {
   return path.found
-    ? `path ${path.length.toFixed(2)} m, ${path.points.length - 2} corner(s)`
+    ? `path ${path.length.toFixed(2)} m, ${Math.max(0, path.points.length - 2)} corner(s)`
     : "no path (the points are on different islands or off the navmesh)";
 }
 
@@ -168,11 +185,13 @@ export function sceneQuestions(
   scene: RouteScene,
   seed: string,
   count: number,
-  attempts = ROUTE_ATTEMPTS,
+  options: { attempts?: number; landmark?: LandmarkRule } = {},
 ): RouteQuestion[] {
   const rng = taskRng(seed, { dataset: scene.dataset, scene_name: scene.name }, ROUTE_TASK.name);
-  const candidates = routeCandidates(scene.nav, scene.objects, rng, { attempts });
-  return sampleInOrder(rng.child("cap"), candidates, count);
+  const candidates = routeCandidates(scene.nav, scene.objects, rng, options);
+  // As gen: the family's balanced pick, then the driver's cap (which then keeps them all).
+  const picked = selectRouteQuestions(candidates, count, rng.child("select"));
+  return sampleInOrder(rng.child("cap"), picked, count);
 }
 
 /** The records of a scene's questions, lettered and identified by `gen`'s driver. */
@@ -206,6 +225,7 @@ async function runRoute(ctx: Context): Promise<number> {
     max: 100000,
   });
   const attempts = ctx.int("attempts", ROUTE_ATTEMPTS, { min: 1, max: 1000000 });
+  const landmark = (ctx.string("landmark") ?? LANDMARK_RULES[0]) as LandmarkRule;
   const seed = ctx.string("seed") ?? "0";
 
   const t0 = performance.now();
@@ -225,7 +245,7 @@ async function runRoute(ctx: Context): Promise<number> {
     ctx.err("no objects to anchor questions (use --scene, or --meta); asking none");
   }
   const questions = count > 0 && scene.objects.length > 0
-    ? sceneQuestions(scene, seed, count, attempts)
+    ? sceneQuestions(scene, seed, count, { attempts, landmark })
     : [];
   const records = sceneRecords(scene, questions, seed);
   records.forEach((r, i) => {
@@ -233,8 +253,9 @@ async function runRoute(ctx: Context): Promise<number> {
     ctx.out(`    ${(r.options as string[]).join("   ")}   answer: ${r.mc_answer}`);
   });
   if (count > 0 && questions.length < count && scene.objects.length > 0) {
-    ctx.err(`asked ${questions.length} of ${count} questions (the other pairs were rejected)`);
+    ctx.err(`asked ${questions.length} of ${count} questions (the other routes were rejected)`);
   }
+  if (ctx.flag("stats")) { for (const line of formatRouteMix(routeMix(records))) ctx.out(line); }
   questions.forEach((q, i) =>
     routes.push({ ...q, points: q.path, label: `Q${i + 1}: ${q.answer}` })
   );

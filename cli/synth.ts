@@ -5,17 +5,24 @@
  */
 
 import { cleanupOnInterrupt, outputFolderProblem, removeTemps } from "../io/atomic.ts";
-import { createFramePool, synthScene, writeSynthScene } from "../scene/synth/mod.ts";
+import {
+  createFramePool,
+  SYNTH_KINDS,
+  type SynthKind,
+  synthScene,
+  writeSynthScene,
+} from "../scene/synth/mod.ts";
 import { type Command, type Context, UsageError } from "./_command.ts";
 
 /** The `synth` command. */
 export const synth: Command = {
   name: "synth",
   summary: "procedural indoor scenes in ScanNet's raw layout, with exact ground truth",
-  usage: "vlm3r synth --out DIR [--scenes N] [--seed S] [--frames F] [options]",
+  usage: "vlm3r synth --out DIR [--scenes N] [--seed S] [--frames F] [--layout KIND] [options]",
   examples: [
     "vlm3r synth --out data/synth --scenes 4 --seed 7",
     "vlm3r synth --out /tmp/tiny --frames 12 --width 160 --height 120 --video none",
+    "vlm3r synth --out data/apartments --scenes 20 --layout apartment",
   ],
   options: {
     out: {
@@ -41,6 +48,14 @@ export const synth: Command = {
       default: "24",
     },
     workers: { type: "string", value: "N", description: "render threads", default: "CPU count" },
+    layout: {
+      type: "string",
+      value: "KIND",
+      description: "single rooms, apartments (rooms joined by doorways along a corridor), or " +
+        "a mix of both, half and half",
+      choices: [...SYNTH_KINDS],
+      default: "mix",
+    },
     video: {
       type: "string",
       value: "ENC",
@@ -65,6 +80,7 @@ async function runSynth(ctx: Context): Promise<number> {
   const workers = ctx.int("workers", navigator.hardwareConcurrency, { min: 1, max: 256 });
   const video = (ctx.string("video") ?? "auto") as "auto" | "ffmpeg" | "wasm" | "none";
   const seed = ctx.string("seed") ?? "0";
+  const layout = (ctx.string("layout") ?? "mix") as SynthKind;
   if (first + scenes > 10000) {
     throw new UsageError(
       "--first + --scenes must stay within 10000 (scene names are sceneXXXX_00)",
@@ -84,7 +100,7 @@ async function runSynth(ctx: Context): Promise<number> {
   try {
     await cleanupOnInterrupt(interrupted, async () => {
       for (let i = 0; i < scenes; i++) {
-        const scene = synthScene(seed, first + i, { frames, width, height, fps });
+        const scene = synthScene(seed, first + i, { frames, width, height, fps, layout });
         const report = await writeSynthScene(scene, out, {
           workers,
           pool,
@@ -92,10 +108,15 @@ async function runSynth(ctx: Context): Promise<number> {
           onProgress: (done) => bar.set(i * frames + done),
         });
         for (const t of report.removedTemps) ctx.err(`removed ${t}, left by an interrupted run`);
-        const { room, objects } = scene.layout;
+        const { room, rooms, doorways, objects } = scene.layout;
         bar.done();
+        const kind = rooms.length > 1
+          ? `apartment of ${rooms.length} rooms (${
+            rooms.map((r) => r.kind).join(", ")
+          }), ${doorways.length} doorways`
+          : `${room.kind}, ${room.shape}`;
         ctx.out(
-          `${scene.name}  ${room.kind}, ${room.shape}, ${room.floorArea.toFixed(1)} m^2, ` +
+          `${scene.name}  ${kind}, ${room.floorArea.toFixed(1)} m^2, ` +
             `${objects.length} objects, ${report.frames} frames, video: ${report.video}  -> ${report.dir}`,
         );
       }

@@ -29,6 +29,12 @@ export interface CollectOptions {
   concurrency?: number;
   /** Asks one question; throws {@link SkipQuestion} to skip it, anything else to stop. */
   ask: (q: EvalQuestion) => Promise<string>;
+  /**
+   * The order to ask in, as positions in `questions` (default: question order); answers are
+   * still written in question order. A model that encodes each video once asks a video's
+   * questions together.
+   */
+  order?: readonly number[];
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -109,6 +115,14 @@ export async function collectAnswers(
     throw new Error(`${options.out} exists: resume it, or remove it first`);
   }
   const todo = questions.filter((q) => !done.has(q.id));
+  // Positions in `todo`, in the order to ask them.
+  const todoAt = new Map(todo.map((q, i) => [q, i]));
+  const askOrder = options.order
+    ? options.order.map((k) => todoAt.get(questions[k])).filter((i) => i !== undefined)
+    : todo.map((_, i) => i);
+  if (askOrder.length !== todo.length) {
+    throw new RangeError(`order: expected every question once, got ${options.order?.length}`);
+  }
   const report: CollectReport = {
     total: questions.length,
     resumed: questions.length - todo.length,
@@ -142,7 +156,7 @@ export async function collectAnswers(
   };
   const worker = async () => {
     while (failure === undefined && next < todo.length) {
-      const i = next++;
+      const i = askOrder[next++];
       const q = todo[i];
       try {
         const prediction = await options.ask(q);
@@ -202,7 +216,8 @@ export async function hasContent(path: string): Promise<boolean> {
 /**
  * The video of a question under `videosDir`, trying in turn `video_path` (VSTI-Bench, vlm3r
  * records), `<dataset>/<scene_name>.mp4` (the VSI-Bench zips), `<scene_name>.mp4` and
- * `<scene_name>/<scene_name>.mp4` (a `vlm3r synth` folder).
+ * `<scene_name>/<scene_name>.mp4` (a `vlm3r synth` folder); with `folders`, a folder of frame
+ * images counts as a video too (`vlm3r ask` reads them).
  *
  * @example
  * ```ts
@@ -215,7 +230,11 @@ export async function hasContent(path: string): Promise<boolean> {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function findVideo(videosDir: string, q: EvalQuestion): Promise<string | undefined> {
+export async function findVideo(
+  videosDir: string,
+  q: EvalQuestion,
+  options: { folders?: boolean } = {},
+): Promise<string | undefined> {
   const candidates: string[] = [];
   if (q.videoPath) candidates.push(join(videosDir, q.videoPath));
   if (q.sceneName) {
@@ -225,7 +244,7 @@ export async function findVideo(videosDir: string, q: EvalQuestion): Promise<str
   }
   for (const c of candidates) {
     const info = await Deno.stat(c).catch(() => undefined);
-    if (info?.isFile) return c;
+    if (info?.isFile || (options.folders && info?.isDirectory)) return c;
   }
   return undefined;
 }

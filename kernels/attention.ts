@@ -4,8 +4,10 @@
  * output in registers (online softmax), and no score matrix is ever stored. No mask.
  *
  * Layout as `nn.MultiheadAttention` with batch_first: q `[B, Nq, H*D]`, k and v
- * `[B, Nk, H*D]`, output `[B, Nq, H*D]`, head h in columns `h*D .. h*D+D-1`. The head
- * dimension is compiled in (fully unrolled dot products), so D = 64 runs its own fast path.
+ * `[B, Nk, H*D]`, output `[B, Nq, H*D]`, head h in columns `h*D .. h*D+D-1`. Nq and Nk may
+ * differ (cross-attention). The head dimension is compiled in (fully unrolled dot products),
+ * any D: VLM-3R uses 72 (SigLIP), 64 (CUT3R, fusion), 48 (CUT3R's state branch) and 128 (its
+ * pose memory).
  *
  * @module
  */
@@ -15,19 +17,37 @@ import { checkTensor, enables, grid, need, u32s } from "./_wgsl.ts";
 
 /** Invocations per workgroup. */
 const THREADS = 64;
-/** Keys per tile in workgroup memory. */
+/** Keys per tile in workgroup memory (fewer for wide heads, see {@link keysPerTile}). */
 const KT = 32;
 
 /**
- * WGSL source of the attention kernel for head dimension `d`, each invocation holding `qpi`
- * queries (1 on GPUs; more on CPU adapters, where one key or value load then feeds `qpi` FMAs).
+ * Keys per workgroup-memory tile for head dimension `d`: 32, or as many as fit the keys and
+ * values of one tile in `storageBytes` of workgroup memory (16 at d = 128 on a device with the
+ * WebGPU minimum of 16 KiB, which is also what an unknown limit counts as).
+ *
+ * @example
+ * ```ts
+ * if (keysPerTile(64, 16384) !== 32 || keysPerTile(128, 16384) !== 16) throw new Error();
+ * if (keysPerTile(128, undefined) !== 16) throw new Error();
+ * ```
+ */
+export function keysPerTile(d: number, storageBytes: number | undefined): number {
+  const bytes = storageBytes && storageBytes > 0 ? storageBytes : 16384;
+  return Math.max(1, Math.min(KT, Math.floor(bytes / (8 * d))));
+}
+
+/**
+ * WGSL source of the attention kernel for head dimension `d` (any), each invocation holding
+ * `qpi` queries (1 on GPUs; more on CPU adapters, where one key or value load then feeds `qpi`
+ * FMAs), `kt` keys per tile.
  *
  * @example
  * ```ts
  * if (!attentionWgsl(64, "f32", 4).includes("a3_63")) throw new Error();
+ * if (!attentionWgsl(72, "f32", 1, 16).includes("array<f32, 1152>")) throw new Error();
  * ```
  */
-export function attentionWgsl(d: number, dtype: DType, qpi = 1): string {
+export function attentionWgsl(d: number, dtype: DType, qpi = 1, kt = KT): string {
   const ds = Array.from({ length: d }, (_, i) => i);
   const rs = Array.from({ length: qpi }, (_, r) => r);
   const each = (f: (r: number) => string) => rs.map(f).join("\n");
@@ -39,8 +59,8 @@ struct P { nq: u32, nk: u32, heads: u32, scale: f32 }
 @group(0) @binding(2) var<storage, read> v: array<${dtype}>;
 @group(0) @binding(3) var<storage, read_write> o: array<${dtype}>;
 @group(0) @binding(4) var<uniform> p: P;
-var<workgroup> ks: array<f32, ${KT * d}>;
-var<workgroup> vs: array<f32, ${KT * d}>;
+var<workgroup> ks: array<f32, ${kt * d}>;
+var<workgroup> vs: array<f32, ${kt * d}>;
 
 @compute @workgroup_size(${THREADS})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) t: u32) {
@@ -57,10 +77,10 @@ ${ds.map((i) => `  var a${r}_${i} = 0.0;`).join("\n")}
   var l${r} = 0.0;`
     )
   }
-  var sc: array<f32, ${KT * qpi}>;
-  for (var k0 = 0u; k0 < p.nk; k0 += ${KT}u) {
-    let n = min(${KT}u, p.nk - k0);
-    for (var e = t; e < ${KT * d}u; e += ${THREADS}u) {
+  var sc: array<f32, ${kt * qpi}>;
+  for (var k0 = 0u; k0 < p.nk; k0 += ${kt}u) {
+    let n = min(${kt}u, p.nk - k0);
+    for (var e = t; e < ${kt * d}u; e += ${THREADS}u) {
       let j = e / ${d}u;
       var kv = 0.0;
       var vv = 0.0;
@@ -85,7 +105,7 @@ ${each((r) => `      s${r} = fma(q${r}_${i}, k${i}, s${r});`)}`
   }
 ${
     each((r) =>
-      `      sc[${r * KT}u + j] = s${r};
+      `      sc[${r * kt}u + j] = s${r};
       mt${r} = max(mt${r}, s${r});`
     )
   }
@@ -102,7 +122,7 @@ ${ds.map((i) => `    a${r}_${i} *= c${r};`).join("\n")}`
       let vb = j * ${d}u;
 ${
     each((r) =>
-      `      let p${r} = exp(sc[${r * KT}u + j] - mt${r});
+      `      let p${r} = exp(sc[${r * kt}u + j] - mt${r});
       l${r} += p${r};`
     )
   }
@@ -284,8 +304,9 @@ export interface AttentionShape {
   /** Number of heads H; the last axis of q, k and v is H * D. */
   heads: number;
   /**
-   * Stream keys through uniform windows (default on CPU adapters for f32 with D = 64 when the
-   * buffers fit; `true` insists on any D that is a multiple of 4, `false` never).
+   * Stream keys through uniform windows (default on CPU adapters for f32 when the buffers fit
+   * and either D = 64 or the call is large: D >= 32 and at least 2^16 scores per head; `true`
+   * insists on any D that is a multiple of 4, `false` never).
    */
   windowed?: boolean;
 }
@@ -332,15 +353,17 @@ export async function attention(
   new Uint32Array(u, 0, 3).set([nq, nk, h]);
   new Float32Array(u, 12, 1)[0] = 1 / Math.sqrt(d);
   // CPU adapters: 4 queries per invocation measured 3-5x faster on lavapipe than 1 (2 and 8
-  // were slower than 4).
-  const qpi = batch.gpu.cpu ? 4 : 1;
+  // were slower than 4), but only pays where there are queries to share a load: with a few
+  // (CUT3R's pose memory reads with 1) it would only multiply the compile time (22 s at D = 128).
+  const qpi = batch.gpu.cpu && nq >= 4 * THREADS ? 4 : 1;
   const misfit = q.dtype === "f16"
     ? "f16 storage takes the tiled kernel"
     : windowMisfit(batch.gpu.limits, bs, h, nq, nk, d);
   if (shape.windowed) need(!misfit, kn, `window kernel: ${misfit}`);
-  // By default only for the model's head dimension, 64: each head dimension is its own
-  // shader, and these take seconds to compile on CPU adapters.
-  if (shape.windowed ?? (batch.gpu.cpu && !misfit && d === 64)) {
+  // By default for the fusion's head dimension, 64, and for calls big enough to repay a
+  // compilation (each head dimension is its own shader; these take seconds on CPU adapters).
+  const big = d >= 32 && nq * nk >= 1 << 16;
+  if (shape.windowed ?? (batch.gpu.cpu && !misfit && (d === 64 || big))) {
     const kt = Math.floor(WIN_FLOATS / d), nw = Math.ceil(nk / kt);
     const total = bs * h * nw * WIN_FLOATS;
     const pack = await batch.gpu.pipeline(`${kn}_pack`, windowPackWgsl(d, q.dtype));
@@ -379,7 +402,8 @@ export async function attention(
     }
     return o;
   }
-  const pipeline = await batch.gpu.pipeline(`${kn}_d${d}`, attentionWgsl(d, q.dtype, qpi));
+  const kt = keysPerTile(d, batch.gpu.limits.maxComputeWorkgroupStorageSize);
+  const pipeline = await batch.gpu.pipeline(`${kn}_d${d}`, attentionWgsl(d, q.dtype, qpi, kt));
   batch.dispatch(kn, pipeline, [q.buffer, k.buffer, v.buffer, o.buffer], u, [
     Math.ceil(nq / (THREADS * qpi)),
     h,

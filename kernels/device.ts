@@ -8,8 +8,16 @@
  * @module
  */
 
-/** Element type of a tensor in GPU memory (accumulation is always f32). */
-export type DType = "f32" | "f16";
+/**
+ * Element type of a tensor in GPU memory (accumulation is always f32); "u32" holds integers
+ * (token ids, positions), read back as float32 (exact below 2^24).
+ */
+export type DType = "f32" | "f16" | "u32";
+
+/** Bytes per element of `dtype`. */
+export function dtypeSize(dtype: DType): number {
+  return dtype === "f16" ? 2 : 4;
+}
 
 /** A tensor in a GPU storage buffer: row-major, `shape` in elements. */
 export interface GpuTensor {
@@ -154,6 +162,35 @@ export class Gpu {
   ) {
     this.limits = device.limits;
     device.lost.then(() => (this.#lost = true));
+    // Count the bytes of every buffer made through this device (kernels' temporaries too),
+    // for the peak GPU memory the benchmarks report: WebGPU has no query of its own.
+    const create = device.createBuffer.bind(device);
+    device.createBuffer = (desc: GPUBufferDescriptor) => {
+      const buffer = create(desc);
+      const destroy = buffer.destroy.bind(buffer);
+      let live = true;
+      this.#bytes += desc.size;
+      this.#peak = Math.max(this.#peak, this.#bytes);
+      buffer.destroy = () => {
+        if (live) this.#bytes -= desc.size;
+        live = false;
+        destroy();
+      };
+      return buffer;
+    };
+  }
+
+  #bytes = 0;
+  #peak = 0;
+
+  /** Bytes of the buffers alive now, and the most alive at once since `resetPeak`. */
+  get memory(): { current: number; peak: number } {
+    return { current: this.#bytes, peak: this.#peak };
+  }
+
+  /** Starts a new peak from the bytes alive now. */
+  resetPeak(): void {
+    this.#peak = this.#bytes;
   }
 
   /**
@@ -214,12 +251,33 @@ export class Gpu {
    * gpu.destroy();
    * ```
    */
-  tensor(data: Float32Array, shape: readonly number[], dtype: DType = "f32"): GpuTensor {
+  tensor(
+    data: Float32Array | Uint32Array,
+    shape: readonly number[],
+    dtype: DType = data instanceof Uint32Array ? "u32" : "f32",
+  ): GpuTensor {
     checkShape(data.length, shape);
     if (dtype === "f16" && !this.f16) throw new KernelError("tensor", "device lacks shader-f16");
+    if ((dtype === "u32") !== data instanceof Uint32Array) {
+      throw new KernelError("tensor", `${dtype} tensor from a ${data.constructor.name}`);
+    }
     const bytes = dtype === "f16"
-      ? toF16Bytes(data)
+      ? toF16Bytes(data as Float32Array)
       : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    return { buffer: this.raw(bytes), shape: [...shape], dtype };
+  }
+
+  /**
+   * A storage buffer holding `bytes` as they are (zero-padded to 4 bytes): packed quantised
+   * weights, f16 scales. Kernels bind it as `array<u32>`.
+   */
+  raw(bytes: Uint8Array): GPUBuffer {
+    if (bytes.byteLength > this.limits.maxBufferSize) {
+      throw new KernelError(
+        "tensor",
+        `${bytes.byteLength} bytes exceed the ${this.limits.maxBufferSize}-byte buffer limit`,
+      );
+    }
     const buffer = this.device.createBuffer({
       size: Math.max(4, align4(bytes.byteLength)),
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
@@ -227,7 +285,7 @@ export class Gpu {
     });
     new Uint8Array(buffer.getMappedRange()).set(bytes);
     buffer.unmap();
-    return { buffer, shape: [...shape], dtype };
+    return buffer;
   }
 
   /**
@@ -236,7 +294,7 @@ export class Gpu {
    */
   empty(shape: readonly number[], dtype: DType = "f32", uniform = false): GpuTensor {
     const n = shape.reduce((a, b) => a * b, 1);
-    const size = align4(n * (dtype === "f16" ? 2 : 4));
+    const size = align4(n * dtypeSize(dtype));
     if (size > this.limits.maxStorageBufferBindingSize) {
       throw new KernelError(
         "tensor",
@@ -258,10 +316,74 @@ export class Gpu {
   output(shape: readonly number[], dtype: DType = "f32"): GpuTensor {
     const n = shape.reduce((a, b) => a * b, 1);
     const buffer = this.device.createBuffer({
-      size: Math.max(4, align4(n * (dtype === "f16" ? 2 : 4))),
+      size: Math.max(4, align4(n * dtypeSize(dtype))),
       usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
     });
     return { buffer, shape: [...shape], dtype };
+  }
+
+  /**
+   * Writes `data` into `t` starting at element `at` (through the queue: it lands before any
+   * batch submitted afterwards).
+   */
+  write(t: GpuTensor, data: Float32Array | Uint32Array, at = 0): void {
+    const bytes = t.dtype === "f16"
+      ? toF16Bytes(data as Float32Array)
+      : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const offset = at * dtypeSize(t.dtype);
+    if (offset % 4 || offset + bytes.byteLength > t.buffer.size) {
+      throw new KernelError(
+        "write",
+        `${bytes.byteLength} bytes at ${offset} do not fit [${t.shape}]`,
+      );
+    }
+    const padded = bytes.byteLength % 4 ? new Uint8Array(align4(bytes.byteLength)) : bytes;
+    if (padded !== bytes) padded.set(bytes);
+    this.device.queue.writeBuffer(t.buffer, offset, padded as Uint8Array<ArrayBuffer>);
+  }
+
+  /** Writes raw `bytes` into `buffer` at byte `offset` (both multiples of 4), through the queue. */
+  writeBytes(buffer: GPUBuffer, offset: number, bytes: Uint8Array): void {
+    if (offset % 4 || bytes.byteLength % 4 || offset + bytes.byteLength > buffer.size) {
+      throw new KernelError(
+        "write",
+        `${bytes.byteLength} bytes at ${offset} do not fit a ${buffer.size}-byte buffer`,
+      );
+    }
+    this.device.queue.writeBuffer(buffer, offset, bytes as Uint8Array<ArrayBuffer>);
+  }
+
+  /**
+   * Reads byte ranges of buffers back as they are stored (after all work submitted so far);
+   * offsets and sizes are multiples of 4.
+   */
+  async readBytes(
+    parts: readonly { buffer: GPUBuffer; offset: number; size: number }[],
+  ): Promise<Uint8Array[]> {
+    const encoder = this.device.createCommandEncoder({ label: "vlm3r readBytes" });
+    const staging = parts.map((p) => {
+      if (p.offset % 4 || p.size % 4 || p.offset + p.size > p.buffer.size) {
+        throw new KernelError(
+          "read",
+          `${p.size} bytes at ${p.offset} of a ${p.buffer.size}-byte buffer`,
+        );
+      }
+      const s = this.device.createBuffer({
+        size: Math.max(4, p.size),
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      });
+      if (p.size) encoder.copyBufferToBuffer(p.buffer, p.offset, s, 0, p.size);
+      return s;
+    });
+    try {
+      this.device.queue.submit([encoder.finish()]);
+      await Promise.all(staging.map((s) => s.mapAsync(GPUMapMode.READ)));
+      return staging.map((s, i) =>
+        new Uint8Array(s.getMappedRange(0, Math.max(4, parts[i].size))).slice(0, parts[i].size)
+      );
+    } finally {
+      for (const s of staging) s.destroy();
+    }
   }
 
   /** A new command batch. */
@@ -276,6 +398,9 @@ export class Gpu {
   }
 }
 
+/** Uniform-block slots per arena buffer of a batch. */
+const ARENA_SLOTS = 256;
+
 interface PendingScope {
   kernel: string;
   error: Promise<GPUError | null>;
@@ -288,6 +413,7 @@ interface PendingScope {
 export class Batch {
   readonly #encoder: GPUCommandEncoder;
   readonly #temps: GPUBuffer[] = [];
+  readonly #arenas: { buffer: GPUBuffer; data: Uint8Array; used: number }[] = [];
   readonly #scopes: PendingScope[] = [];
   readonly #kernels: string[] = [];
   #done = false;
@@ -305,7 +431,11 @@ export class Batch {
   }
 
   /** Uploads `data` into a tensor that lives until the batch ends. */
-  upload(data: Float32Array, shape: readonly number[], dtype: DType = "f32"): GpuTensor {
+  upload(
+    data: Float32Array | Uint32Array,
+    shape: readonly number[],
+    dtype: DType = data instanceof Uint32Array ? "u32" : "f32",
+  ): GpuTensor {
     const t = this.gpu.tensor(data, shape, dtype);
     this.#temps.push(t.buffer);
     return t;
@@ -336,17 +466,7 @@ export class Batch {
       binding: i,
       resource: b instanceof GPUBuffer ? { buffer: b } : b,
     }));
-    if (uniforms) {
-      const ub = device.createBuffer({
-        size: align16(uniforms.byteLength),
-        usage: GPUBufferUsage.UNIFORM,
-        mappedAtCreation: true,
-      });
-      new Uint8Array(ub.getMappedRange()).set(new Uint8Array(uniforms));
-      ub.unmap();
-      this.#temps.push(ub);
-      entries.push({ binding: bindings.length, resource: { buffer: ub } });
-    }
+    if (uniforms) entries.push({ binding: bindings.length, resource: this.#uniform(uniforms) });
     const group = device.createBindGroup({
       label: kernel,
       layout: pipeline.getBindGroupLayout(0),
@@ -361,10 +481,43 @@ export class Batch {
     this.#kernels.push(kernel);
   }
 
+  // Uniform blocks go to slots of shared arenas, written once at submit: one buffer per 256
+  // dispatches instead of one per dispatch (a decode step records hundreds).
+  #uniform(data: ArrayBuffer): GPUBufferBinding {
+    // The device's own limit (Gpu.limits may be narrowed by tests).
+    const align = this.gpu.device.limits.minUniformBufferOffsetAlignment || 256;
+    const size = align16(data.byteLength);
+    const slot = Math.ceil(size / align) * align;
+    let arena = this.#arenas[this.#arenas.length - 1];
+    if (!arena || arena.used + slot > arena.data.length) {
+      const bytes = Math.max(ARENA_SLOTS * align, slot);
+      arena = {
+        buffer: this.gpu.device.createBuffer({
+          size: bytes,
+          usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+        }),
+        data: new Uint8Array(bytes),
+        used: 0,
+      };
+      this.#arenas.push(arena);
+      this.#temps.push(arena.buffer);
+    }
+    arena.data.set(new Uint8Array(data), arena.used);
+    const binding = { buffer: arena.buffer, offset: arena.used, size };
+    arena.used += slot;
+    return binding;
+  }
+
   /** Records a buffer-to-buffer copy (byte offsets and size multiples of 4). */
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, size: number): void {
     this.#check();
     this.#encoder.copyBufferToBuffer(src, srcOffset, dst, dstOffset, size);
+  }
+
+  /** Records zeroing `size` bytes of `buffer` from `offset` (multiples of 4). */
+  clear(buffer: GPUBuffer, offset = 0, size = buffer.size - offset): void {
+    this.#check();
+    this.#encoder.clearBuffer(buffer, offset, size);
   }
 
   /** Submits the work and waits for the GPU to finish it. */
@@ -390,6 +543,9 @@ export class Batch {
     });
     try {
       device.pushErrorScope("validation");
+      for (const a of this.#arenas) {
+        device.queue.writeBuffer(a.buffer, 0, a.data as Uint8Array<ArrayBuffer>, 0, a.used);
+      }
       device.queue.submit([this.#encoder.finish()]);
       const submitError = device.popErrorScope();
       for (const s of this.#scopes) {
@@ -405,6 +561,8 @@ export class Batch {
         const raw = staging[i].getMappedRange();
         const out = t.dtype === "f16"
           ? fromF16(new Uint16Array(raw, 0, n))
+          : t.dtype === "u32"
+          ? Float32Array.from(new Uint32Array(raw, 0, n))
           : new Float32Array(raw, 0, n).slice();
         return out;
       });

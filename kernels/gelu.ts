@@ -1,9 +1,13 @@
 /**
- * The exact (erf) GELU of `nn.GELU()`: a float64 reference and the WGSL function the linear
- * kernel's epilogue uses.
+ * The two GELUs of VLM-3R: the exact (erf) form of `nn.GELU()` (CUT3R, the projector), as a
+ * float64 reference and the WGSL function the linear kernel's epilogue uses; and the tanh form
+ * of SigLIP (`gelu_pytorch_tanh`), as a float64 reference and an element-wise kernel.
  *
  * @module
  */
+
+import { type Batch, type GpuTensor, numel } from "./device.ts";
+import { grid, need, u32s } from "./_wgsl.ts";
 
 /**
  * The error function in float64: Maclaurin series below 3, continued fraction of erfc above
@@ -67,3 +71,76 @@ fn gelu(x: f32) -> f32 {
   let c = erfc_pos(abs(z));
   return 0.5 * x * select(2.0 - c, c, z < 0.0);
 }`;
+
+/**
+ * The tanh form of GELU (`gelu_pytorch_tanh`, SigLIP's activation, model-reference.md §2):
+ * `0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))`, in float64.
+ *
+ * @example
+ * ```ts
+ * if (Math.abs(geluTanhRef(1) - 0.8411919906082768) > 1e-15) throw new Error();
+ * if (geluTanhRef(0) !== 0) throw new Error();
+ * ```
+ */
+export function geluTanhRef(x: number): number {
+  return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+}
+
+/**
+ * WGSL `gelu_tanh(x: f32) -> f32`. tanh through `exp(-2|z|)`, which never overflows: a built-in
+ * `tanh` computed as sinh/cosh returns NaN for large arguments on some drivers.
+ */
+export const GELU_TANH_WGSL = /* wgsl */ `
+fn gelu_tanh(x: f32) -> f32 {
+  let z = 0.7978845608028654 * (x + 0.044715 * x * x * x);
+  let e = exp(-2.0 * abs(z));
+  let t = sign(z) * (1.0 - e) / (1.0 + e);
+  return 0.5 * x * (1.0 + t);
+}`;
+
+const GELU_THREADS = 256;
+
+/** WGSL of the element-wise tanh-GELU kernel (f32 in and out). *
+ * @example
+ * ```ts
+ * if (!geluTanhWgsl().includes("fn gelu_tanh")) throw new Error();
+ * ```
+ */
+export function geluTanhWgsl(): string {
+  return /* wgsl */ `${GELU_TANH_WGSL}
+struct P { n: u32 }
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> y: array<f32>;
+@group(0) @binding(2) var<uniform> p: P;
+@compute @workgroup_size(${GELU_THREADS})
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nw: vec3u,
+        @builtin(local_invocation_index) t: u32) {
+  let i = (wg.y * nw.x + wg.x) * ${GELU_THREADS}u + t;
+  if (i < p.n) { y[i] = gelu_tanh(x[i]); }
+}`;
+}
+
+/**
+ * Records the tanh-GELU of every element of `x` (f32) into a new tensor. The erf form runs as
+ * the linear kernel's epilogue instead (`linear(..., { gelu: true })`).
+ *
+ * @example
+ * ```ts
+ * import { acquireGpu } from "./device.ts";
+ * const gpu = await acquireGpu();
+ * if (gpu.slowCompiles) return; // Mesa's GL fallback: minutes a shader
+ * const b = gpu.batch();
+ * const [y] = await b.read([await geluTanh(b, b.upload(new Float32Array([1, -30, 30]), [3]))]);
+ * if (Math.abs(y[0] - geluTanhRef(1)) > 1e-6 || y[1] !== 0 || y[2] !== 30) throw new Error(`${y}`);
+ * gpu.destroy();
+ * ```
+ */
+export async function geluTanh(batch: Batch, x: GpuTensor): Promise<GpuTensor> {
+  const k = "gelu_tanh";
+  need(x.dtype === "f32", k, `x: expected f32, got ${x.dtype}`);
+  const n = numel(x);
+  const y = batch.alloc(x.shape);
+  const pipeline = await batch.gpu.pipeline(k, geluTanhWgsl());
+  batch.dispatch(k, pipeline, [x.buffer, y.buffer], u32s(n), grid(Math.ceil(n / GELU_THREADS)));
+  return y;
+}

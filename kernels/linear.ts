@@ -2,7 +2,9 @@
  * Linear layer `Y = X W^T + b` with `X [M, K]`, `W [N, K]` (PyTorch's layout), `b [N]`, any M,
  * N and K, and an optional exact-GELU epilogue. Tiled: each workgroup computes a BM x BN block
  * of Y through workgroup-memory tiles of X and W, each invocation a TM x TN register block.
- * X, W and Y may each be f16 in memory; accumulation is f32.
+ * X, W and Y may each be f16 in memory, W also int8 or int4 (see linear_q.ts, dequantised in
+ * the kernel); accumulation is f32. Y may be a column block of a wider tensor (`into`), so a
+ * weight split by rows (a 152,064-row lm_head over the binding limit) writes one Y.
  *
  * @module
  */
@@ -10,6 +12,14 @@
 import { type Batch, type DType, type GpuTensor, numel } from "./device.ts";
 import { checkTensor, enables, grid, need, u32s } from "./_wgsl.ts";
 import { gelu, GELU_WGSL } from "./gelu.ts";
+import {
+  type Weight,
+  weightBuffers,
+  weightEnables,
+  type WeightFormat,
+  weightFormat,
+  weightWgsl,
+} from "./linear_q.ts";
 
 /** Tile sizes of the linear kernel. */
 export interface LinearTiles {
@@ -62,7 +72,7 @@ export interface LinearTypes {
   /** X in memory. */
   x: DType;
   /** W in memory. */
-  w: DType;
+  w: WeightFormat;
   /** Y in memory. */
   y: DType;
 }
@@ -94,13 +104,15 @@ export function linearWgsl(
   const store = rows.flatMap((i) =>
     cols.map((j) => `  store(m0 + ty + ${i * (bm / tm)}u, n0 + txx + ${j * tx}u, c${i}_${j});`)
   ).join("\n");
-  return /* wgsl */ `${enables(types.x, types.w, types.y)}
-struct P { m: u32, n: u32, k: u32 }
+  const quant = types.w === "int8" || types.w === "int4";
+  const f16 = [types.x, types.y].includes("f16") || types.w === "f16";
+  return /* wgsl */ `${f16 ? "enable f16;\n" : ""}
+struct P { m: u32, n: u32, k: u32, ldy: u32, n0: u32 }
 @group(0) @binding(0) var<storage, read> x: array<${types.x}>;
-@group(0) @binding(1) var<storage, read> w: array<${types.w}>;
+${weightWgsl(types.w, 1, 4)}
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> y: array<${types.y}>;
-@group(0) @binding(4) var<uniform> p: P;
+@group(0) @binding(${quant ? 5 : 4}) var<uniform> p: P;
 // Tiles stored k-major so an invocation reads its TM (TN) values from one row.
 var<workgroup> xs: array<f32, ${bk * bm}>;
 var<workgroup> ws: array<f32, ${bk * bn}>;
@@ -110,7 +122,7 @@ fn store(gm: u32, gn: u32, acc: f32) {
   if (gm >= p.m || gn >= p.n) { return; }
   var v = acc + b[gn];
   ${geluEpilogue ? "v = gelu(v);" : ""}
-  y[gm * p.n + gn] = ${types.y}(v);
+  y[gm * p.ldy + p.n0 + gn] = ${types.y}(v);
 }
 
 @compute @workgroup_size(${threads})
@@ -136,7 +148,7 @@ ${decl}
       let gn = n0 + r;
       let gk = k0 + c;
       var v = 0.0;
-      if (gn < p.n && gk < p.k) { v = f32(w[gn * p.k + gk]); }
+      if (gn < p.n && gk < p.k) { v = wl(gn, gk, p.k); }
       ws[c * ${bn}u + r] = v;
     }
     workgroupBarrier();
@@ -179,7 +191,8 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
 /**
  * WGSL of the uniform-window linear kernel (see {@link CPU_WINDOW}): one dispatch per X window,
  * invocation `i` owns columns `4i .. 4i+3` of Y for the window's rows, adds its partial sums to
- * Y (the first window of a row block stores them with the bias, the last applies GELU).
+ * Y (the first window of a row block stores them with the bias, the last applies GELU). Y rows
+ * are `ldy` wide and this kernel's columns start at `n0` (both multiples of 4).
  *
  * @example
  * ```ts
@@ -188,7 +201,7 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
  * ```
  */
 export function linearWindowWgsl(
-  wType: DType,
+  wType: WeightFormat,
   geluEpilogue: boolean,
   win: LinearWindow = CPU_WINDOW,
 ): string {
@@ -197,7 +210,7 @@ export function linearWindowWgsl(
   const v4 = rm / 4;
   const decl = rows.flatMap((i) => cols.map((j) => `  var c${i}_${j} = 0.0;`)).join("\n");
   const inner = [
-    ...cols.map((j) => `    let b${j} = f32(w[wo${j} + k]);`),
+    ...cols.map((j) => `    let b${j} = wl(n0 + ${j}u, p.k0 + k, p.k);`),
     ...range(v4).map((i) => `    let a${i} = xu[k * ${v4}u + ${i}u];`),
     ...rows.flatMap((i) =>
       cols.map((j) => `    c${i}_${j} = fma(a${i >> 2}.${xyzw[i & 3]}, b${j}, c${i}_${j});`)
@@ -206,17 +219,19 @@ export function linearWindowWgsl(
   const store = rows.map((i) =>
     `  store(p.m0 + ${i}u, n0, vec4f(${cols.map((j) => `c${i}_${j}`).join(", ")}));`
   ).join("\n");
-  return /* wgsl */ `${enables(wType)}
-struct P { n: u32, k: u32, m0: u32, k0: u32, kc: u32, first: u32, last: u32 }
+  const quant = wType === "int8" || wType === "int4";
+  return /* wgsl */ `${weightEnables(wType)}
+struct P { n: u32, k: u32, m0: u32, k0: u32, kc: u32, first: u32, last: u32, ldy: u32, n0: u32, m: u32 }
 @group(0) @binding(0) var<uniform> xu: array<vec4f, ${rm * kc / 4}>;
-@group(0) @binding(1) var<storage, read> w: array<${wType}>;
+${weightWgsl(wType, 1, 4)}
 @group(0) @binding(2) var<storage, read> b: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> y: array<vec4f>;
-@group(0) @binding(4) var<uniform> p: P;
+@group(0) @binding(${quant ? 5 : 4}) var<uniform> p: P;
 ${geluEpilogue ? GELU_WGSL : ""}
 
 fn store(m: u32, n: u32, acc: vec4f) {
-  let o = (m * p.n + n) / 4u;
+  if (m >= p.m) { return; }
+  let o = (m * p.ldy + p.n0 + n) / 4u;
   var v = select(y[o], vec4f(0.0), p.first == 1u) + acc + select(vec4f(0.0), b[n / 4u], p.first == 1u);
   ${
     geluEpilogue
@@ -229,7 +244,6 @@ fn store(m: u32, n: u32, acc: vec4f) {
 @compute @workgroup_size(${wg})
 fn main(@builtin(global_invocation_id) g: vec3u) {
   let n0 = g.x * 4u;
-${cols.map((j) => `  let wo${j} = (n0 + ${j}u) * p.k + p.k0;`).join("\n")}
 ${decl}
   for (var k = 0u; k < p.kc; k++) {
 ${inner}
@@ -284,6 +298,11 @@ export interface LinearOptions {
    * and N a multiple of 32; `true` insists (an error names what does not fit), `false` never.
    */
   windowed?: boolean;
+  /**
+   * Write into columns `col .. col + N - 1` of `y` (`[..., ldy]`, Y's dtype) instead of a new
+   * tensor: the parts of a weight split by rows fill one output.
+   */
+  into?: { y: GpuTensor; col: number };
 }
 
 /**
@@ -306,7 +325,7 @@ export interface LinearOptions {
 export async function linear(
   batch: Batch,
   x: GpuTensor,
-  w: GpuTensor,
+  w: Weight,
   bias: GpuTensor,
   options: LinearOptions = {},
 ): Promise<GpuTensor> {
@@ -316,29 +335,48 @@ export async function linear(
   need(x.shape[x.shape.length - 1] === k, kn, `x: expected last axis ${k}, got [${x.shape}]`);
   checkTensor(kn, "bias", bias, [n], "f32");
   const m = numel(x) / k;
-  const out = options.out ?? "f32";
-  const y = batch.alloc([...x.shape.slice(0, -1), n], out);
-  const misfit = windowMisfit(batch.gpu.limits, n, k, m, out);
+  const into = options.into;
+  const out = into?.y.dtype ?? options.out ?? "f32";
+  const ldy = into ? into.y.shape[into.y.shape.length - 1] : n;
+  const col = into?.col ?? 0;
+  if (into) {
+    need(
+      numel(into.y) === m * ldy && col + n <= ldy,
+      kn,
+      `into: [${into.y.shape}] has no ${m} x ${n} block at column ${col}`,
+    );
+  }
+  const y = into?.y ?? batch.alloc([...x.shape.slice(0, -1), n], out);
+  const wf = weightFormat(w);
+  const misfit = windowMisfit(batch.gpu.limits, n, k, m, out) ??
+    (ldy % 4 || col % 4 ? `Y columns ${col} of ${ldy} are not vec4-aligned` : null);
   if (options.windowed) need(!misfit && !options.naive, kn, `window kernel: ${misfit ?? "naive"}`);
   const windowed = options.windowed ??
     (batch.gpu.cpu && !misfit && !options.naive && !options.tiles);
+  const [wbuf, scales] = weightBuffers(w);
   if (windowed) {
-    await linearWindowed(batch, kn, x, w, bias, y, !!options.gelu);
+    await linearWindowed(batch, kn, x, w, bias, y, !!options.gelu, [ldy, col]);
     return y;
   }
   const tiles = options.tiles ?? (batch.gpu.cpu ? CPU_TILES : DEFAULT_TILES);
   let code: string;
   let groups: [number, number];
   if (options.naive) {
-    need(x.dtype === "f32" && w.dtype === "f32" && out === "f32" && !options.gelu, kn, "f32 only");
+    need(
+      x.dtype === "f32" && wf === "f32" && out === "f32" && !options.gelu && !into,
+      kn,
+      "f32 only",
+    );
     code = linearNaiveWgsl();
     groups = [Math.ceil(n / 16), Math.ceil(m / 16)];
   } else {
-    code = linearWgsl({ x: x.dtype, w: w.dtype, y: out }, !!options.gelu, tiles);
+    code = linearWgsl({ x: x.dtype, w: wf, y: out }, !!options.gelu, tiles);
     groups = [Math.ceil(n / tiles.bn), Math.ceil(m / tiles.bm)];
   }
   const pipeline = await batch.gpu.pipeline(kn, code);
-  batch.dispatch(kn, pipeline, [x.buffer, w.buffer, bias.buffer, y.buffer], u32s(m, n, k), groups);
+  const bindings = [x.buffer, wbuf, bias.buffer, y.buffer, ...(scales ? [scales] : [])];
+  const u = options.naive ? u32s(m, n, k) : u32s(m, n, k, ldy, col);
+  batch.dispatch(kn, pipeline, bindings, u, groups);
   return y;
 }
 
@@ -357,7 +395,7 @@ function windowMisfit(
     return `uniform bindings of ${limits.maxUniformBufferBindingSize} bytes are too small`;
   }
   const rows = Math.ceil(m / win.rm) * win.rm;
-  const bytes = Math.max(rows * Math.ceil(k / win.kc) * win.kc, rows * n) * 4;
+  const bytes = rows * Math.ceil(k / win.kc) * win.kc * 4;
   if (bytes > limits.maxStorageBufferBindingSize) return `${bytes} bytes exceed the binding limit`;
   return null;
 }
@@ -366,10 +404,11 @@ async function linearWindowed(
   batch: Batch,
   kn: string,
   x: GpuTensor,
-  w: GpuTensor,
+  w: Weight,
   bias: GpuTensor,
   y: GpuTensor,
   geluEpilogue: boolean,
+  [ldy, col]: [number, number],
   win = CPU_WINDOW,
 ): Promise<void> {
   const [n, k] = w.shape;
@@ -385,9 +424,8 @@ async function linearWindowed(
     u32s(m, k, kb, numel(xp)),
     grid(Math.ceil(numel(xp) / 64)),
   );
-  // Rows past M land in a padded copy of Y, cut off at the end.
-  const yp = mb * rm === m ? y : batch.alloc([mb * rm, n]);
-  const kernel = await batch.gpu.pipeline(kn, linearWindowWgsl(w.dtype, geluEpilogue, win));
+  const kernel = await batch.gpu.pipeline(kn, linearWindowWgsl(weightFormat(w), geluEpilogue, win));
+  const [wbuf, scales] = weightBuffers(w);
   const bytes = rm * kc * 4;
   // Depth-major: the slice of W one depth window reads stays in cache across the row blocks.
   for (let j = 0; j < kb; j++) {
@@ -396,13 +434,23 @@ async function linearWindowed(
       batch.dispatch(
         kn,
         kernel,
-        [window, w.buffer, bias.buffer, yp.buffer],
-        u32s(n, k, i * rm, j * kc, Math.min(kc, k - j * kc), +(j === 0), +(j === kb - 1)),
+        [window, wbuf, bias.buffer, y.buffer, ...(scales ? [scales] : [])],
+        u32s(
+          n,
+          k,
+          i * rm,
+          j * kc,
+          Math.min(kc, k - j * kc),
+          +(j === 0),
+          +(j === kb - 1),
+          ldy,
+          col,
+          m,
+        ),
         [n / (4 * wg)],
       );
     }
   }
-  if (yp !== y) batch.copy(yp.buffer, 0, y.buffer, 0, m * n * 4);
 }
 
 /**

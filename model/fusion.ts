@@ -300,6 +300,19 @@ export class FusionProjector {
     this.#newline = gpu.tensor(w.newline, [w.newline.length]);
   }
 
+  /** Frees the weights on the device. */
+  destroy(): void {
+    for (const l of Object.values(this.#lin)) {
+      l.w.buffer.destroy();
+      l.b.buffer.destroy();
+    }
+    for (const n of Object.values(this.#norm)) {
+      n.g.buffer.destroy();
+      n.b.buffer.destroy();
+    }
+    this.#newline.buffer.destroy();
+  }
+
   /**
    * Runs `frames` frames: `hv` `[F, T, dClip]` SigLIP tokens (T a square grid), `z3d`
    * `[F, Tz, dSpatial]` CUT3R tokens. Returns the requested outputs after one readback.

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { numericOptions } from "./distractors.ts";
+import { optionSource } from "./distractors.ts";
 import { npRound } from "./rounding.ts";
 import { singleCategories } from "./_scene.ts";
 import { TEMPLATES } from "./templates.ts";
@@ -27,6 +27,7 @@ export const absDistance: TaskFamily = {
   needs: { frames: false, mesh: false },
   generate(scene, task, rng) {
     const out: QaDraft[] = [];
+    const source = optionSource(scene, rng);
     const singles = singleCategories(scene.meta);
     // Each single category against every single category before it, the later one first.
     for (let i = 0; i < singles.length; i++) {
@@ -35,14 +36,14 @@ export const absDistance: TaskFamily = {
         // The distance comes from numpy, so numpy's rounding.
         const answer = npRound(scene.distances.categories(first, second), 1);
         if (answer < MIN_ABS_DISTANCE) continue;
-        const options = numericOptions(rng, answer);
-        if (!options) continue;
+        const options = source.numeric(answer);
+        if (options === undefined) continue;
         out.push({
           task: task.name,
           template: TEMPLATES.OBJ_ABS_DISTANCE_TEMPLATE,
           fields: { object1: first, object2: second },
           answer,
-          options,
+          ...(options ? { options } : {}),
           extra: { "category, first object": first, "category, second object": second },
         });
       }

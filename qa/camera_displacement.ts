@@ -9,7 +9,7 @@
 import { cameraCentre } from "../geometry/pose.ts";
 import type { Rng } from "../geometry/rng.ts";
 import { framePose } from "./_scene.ts";
-import { numericOptions } from "./distractors.ts";
+import { optionSource } from "./distractors.ts";
 import { npRound } from "./rounding.ts";
 import { frameOf, TEMPLATES } from "./templates.ts";
 import type { QaDraft, SceneContext, TaskFamily, TaskSpec } from "./types.ts";
@@ -40,6 +40,7 @@ function generate(scene: SceneContext, task: TaskSpec, rng: Rng): QaDraft[] {
   const attempts = Math.max(want, Math.min(20 * want, 200));
   const seen = new Set<string>();
   const out: QaDraft[] = [];
+  const source = optionSource(scene, rng);
   for (let a = 0; a < attempts && out.length < want; a++) {
     // Two distinct valid frames, uniformly (random.sample of 2), in time order.
     const x = Math.floor(rng.next() * valid.length);
@@ -55,8 +56,8 @@ function generate(scene: SceneContext, task: TaskSpec, rng: Rng): QaDraft[] {
     const d = Math.sqrt((dx * dx + dy * dy) + dz * dz);
     if (d < MIN_DISPLACEMENT || d > MAX_DISPLACEMENT) continue;
     const answer = npRound(d, 1);
-    const options = numericOptions(rng, answer);
-    if (!options) continue;
+    const options = source.numeric(answer);
+    if (options === undefined) continue;
     out.push({
       task: task.name,
       template: TEMPLATES.VSTI_CAMERA_DISPLACEMENT_TEMPLATE,
@@ -65,7 +66,7 @@ function generate(scene: SceneContext, task: TaskSpec, rng: Rng): QaDraft[] {
         end_frame_description: frameOf(valid[j].k + 1, n),
       },
       answer,
-      options,
+      ...(options ? { options } : {}),
       frameIndices: [valid[i].frame.frame_id, valid[j].frame.frame_id],
     });
   }

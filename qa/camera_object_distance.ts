@@ -10,7 +10,7 @@
 import { cameraCentre } from "../geometry/pose.ts";
 import type { Rng } from "../geometry/rng.ts";
 import { framePose, frameUniqueInstances, instanceMap } from "./_scene.ts";
-import { numericOptions } from "./distractors.ts";
+import { optionSource } from "./distractors.ts";
 import { npRound } from "./rounding.ts";
 import { CHOICE_FIELDS, frameOf, TEMPLATES } from "./templates.ts";
 import type { QaDraft, SceneContext, TaskFamily, TaskSpec } from "./types.ts";
@@ -39,19 +39,20 @@ function generateAbs(scene: SceneContext, task: TaskSpec, rng: Rng): QaDraft[] {
   const n = scene.frames?.frames.length ?? 0;
   const instances = instanceMap(scene.meta);
   const out: QaDraft[] = [];
+  const source = optionSource(scene, rng);
   for (const { k, frame, centre } of posedFrames(scene)) {
     for (const obj of frameUniqueInstances(frame, instances)) {
       const d = scene.distances.point(centre, obj.box);
       if (d < MIN_CAMERA_DISTANCE || d > MAX_CAMERA_DISTANCE) continue;
       const answer = npRound(d, 1);
-      const options = numericOptions(rng, answer);
-      if (!options) continue;
+      const options = source.numeric(answer);
+      if (options === undefined) continue;
       out.push({
         task: task.name,
         template: TEMPLATES.VSTI_CAMERA_OBJ_DIST_TEMPLATE,
         fields: { object_name: obj.category, frame_description: frameOf(k + 1, n) },
         answer,
-        options,
+        ...(options ? { options } : {}),
         frameIndices: [frame.frame_id],
       });
     }

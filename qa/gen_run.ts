@@ -217,6 +217,8 @@ function runSettings(o: GenRunOptions): Record<string, unknown> {
     caps,
     distance: o.options.distance,
     na_options: o.options.naOptions,
+    compat: o.options.compat ?? "vlm3r",
+    landmark: o.options.landmark ?? null,
     format: o.format,
     meshes: o.scenesRoot !== undefined,
     input: inputFingerprint(o.scenes),
@@ -500,6 +502,8 @@ export async function mergeGenShards(
     na_options: boolean;
     format: QuestionFormat;
   };
+  // Lettering needs the seed and whether numerical questions get options; the rest of the
+  // settings shaped the drafts, which the shards hold.
   const options: GenerateOptions = {
     seed: run.seed,
     distance: run.distance,

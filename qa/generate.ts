@@ -41,7 +41,9 @@ import { sampleInOrder } from "./sample.ts";
 import { fillTemplate } from "./templates.ts";
 import { framePose } from "./_scene.ts";
 import type {
+  Compat,
   DistanceMode,
+  LandmarkRule,
   QaDraft,
   QaRecord,
   SceneContext,
@@ -142,6 +144,10 @@ export interface GenerateOptions {
   caps: Readonly<Record<string, number>>;
   /** Write options for numerical questions too (training data, DECISIONS 16). */
   naOptions: boolean;
+  /** Numeric distractors as vlm3r draws them (default) or as the reference (DECISIONS 20). */
+  compat?: Compat;
+  /** How route poses find their landmarks (default `nearest-surface`). */
+  landmark?: LandmarkRule;
 }
 
 /** One scene's drafts and what could not run on it. */
@@ -224,6 +230,9 @@ export async function generateSceneDrafts(
     distances: sceneDistances(meta, options.distance),
     caps,
     mesh: extra.mesh,
+    naOptions: options.naOptions,
+    compat: options.compat,
+    landmark: options.landmark,
   };
   const out: SceneDrafts = {
     dataset: meta.dataset,

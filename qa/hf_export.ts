@@ -12,7 +12,7 @@
  * for VSTI numerical questions) is written twice: as text in its own column (numbers in their
  * shortest decimal form, as the released benchmarks write them) and as a number in
  * `<field>_number`, null where the record had text. Any other field (objects, nested lists:
- * route plans' anchors and legs) is a string column holding JSON. Each file's key-value metadata
+ * route plans' anchors and path) is a string column holding JSON. Each file's key-value metadata
  * `vlm3r.columns` says how every column maps back to the record's field, so that
  * {@link recordFromRow} restores each record exactly.
  *

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { countOptions } from "./distractors.ts";
+import { optionSource } from "./distractors.ts";
 import { TEMPLATES } from "./templates.ts";
 import type { QaDraft, TaskFamily } from "./types.ts";
 
@@ -22,14 +22,16 @@ export const objectCounting: TaskFamily = {
   needs: { frames: false, mesh: false },
   generate(scene, task, rng) {
     const out: QaDraft[] = [];
+    const source = optionSource(scene, rng);
     for (const [category, n] of Object.entries(scene.meta.object_counts)) {
       if (n < 2) continue;
+      const options = source.count(n);
       out.push({
         task: task.name,
         template: TEMPLATES.OBJ_COUNT_TEMPLATE,
         fields: { category },
         answer: n,
-        options: countOptions(rng, n),
+        ...(options ? { options } : {}),
         extra: { category },
       });
     }

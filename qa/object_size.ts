@@ -5,7 +5,7 @@
  * @module
  */
 
-import { numericOptions, SIZE_BOUNDS } from "./distractors.ts";
+import { optionSource, SIZE_BOUNDS } from "./distractors.ts";
 import { roundHalfEven } from "./rounding.ts";
 import { singleCategories } from "./_scene.ts";
 import { TEMPLATES } from "./templates.ts";
@@ -24,17 +24,18 @@ export const objectSize: TaskFamily = {
   needs: { frames: false, mesh: false },
   generate(scene, task, rng) {
     const out: QaDraft[] = [];
+    const source = optionSource(scene, rng);
     for (const category of singleCategories(scene.meta)) {
       const box = scene.meta.object_bboxes[category][0];
       const answer = roundHalfEven(100 * Math.max(...box.axesLengths));
-      const options = numericOptions(rng, answer, SIZE_BOUNDS);
-      if (!options) continue;
+      const options = source.numeric(answer, SIZE_BOUNDS);
+      if (options === undefined) continue;
       out.push({
         task: task.name,
         template: TEMPLATES.OBJ_SIZE_ESTIMATE_TEMPLATE,
         fields: { category },
         answer,
-        options,
+        ...(options ? { options } : {}),
         extra: { category },
       });
     }

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { numericOptions } from "./distractors.ts";
+import { optionSource } from "./distractors.ts";
 import { pyRound } from "./rounding.ts";
 import { TEMPLATES } from "./templates.ts";
 import type { TaskFamily } from "./types.ts";
@@ -22,14 +22,14 @@ export const roomSize: TaskFamily = {
   needs: { frames: false, mesh: false },
   generate(scene, task, rng) {
     const answer = pyRound(scene.meta.room_size, 1);
-    const options = numericOptions(rng, answer);
-    if (!options) return [];
+    const options = optionSource(scene, rng).numeric(answer);
+    if (options === undefined) return [];
     return [{
       task: task.name,
       template: TEMPLATES.ROOM_SIZE_TEMPLATE,
       fields: {},
       answer,
-      options,
+      ...(options ? { options } : {}),
     }];
   },
 };

@@ -17,9 +17,8 @@ import { type LabelRequest, placeLabels } from "../geometry/labels.ts";
 export interface MapRoute {
   points: Vec3[];
   anchors?: RouteAnchor[];
-  /** Corner points of the simplified legs, and the turn at each interior corner (deg, + left). */
-  legs?: Vec3[];
-  turnDegrees?: number[];
+  /** The route's turns: the index of the point where each happens, its angle (deg, + left). */
+  turns?: readonly { index: number; degrees: number }[];
   label?: string;
 }
 
@@ -115,9 +114,9 @@ export function routeMapSvg(input: RouteMapInput): string {
         color,
       });
     }
-    (r.turnDegrees ?? []).forEach((deg, k) => {
-      const p = r.legs?.[k + 1];
-      if (!p) return;
+    for (const { index, degrees: deg } of r.turns ?? []) {
+      const p = r.points[index];
+      if (!p) continue;
       requests.push({
         x: sx(p[0]),
         y: sy(p[1]),
@@ -127,7 +126,7 @@ export function routeMapSvg(input: RouteMapInput): string {
         color,
         bold: true,
       });
-    });
+    }
   });
   for (const o of input.objects ?? []) {
     requests.push({

@@ -15,7 +15,7 @@ export interface TypeStats {
   /** Answer letter -> count, letters A.. up to the option count (multiple choice only). */
   letters: Record<string, number>;
   /** Numerical answers: min, median, max and a 10-bin histogram; text answers: top counts. */
-  numeric?: { min: number; median: number; max: number; bins: number[] };
+  numeric?: { min: number; median: number; max: number; bins: number[]; values?: ValueHistogram };
   answers?: [string, number][];
 }
 
@@ -72,6 +72,8 @@ export function questionStats(
         bins[max === min ? 0 : Math.min(9, Math.floor((x - min) / (max - min) * 10))]++;
       }
       stats.numeric = { min, median: v[Math.floor(v.length / 2)], max, bins };
+      const values = valueHistogram(v);
+      if (values) stats.numeric.values = values;
     } else {
       const counts = new Map<string, number>();
       for (const r of rs) {
@@ -143,6 +145,21 @@ export function formatStats(stats: readonly TypeStats[]): string[] {
     }
     lines.push(`${s.key.padEnd(width)}${String(s.count).padStart(7)}  ${letters || histogram}`);
     if (letters && histogram) lines.push(`${"".padEnd(width + 9)}${histogram}`);
+    const values = s.numeric?.values;
+    if (values) {
+      const top = Math.max(...values.counts);
+      const bars = values.counts.map((c) =>
+        BARS[c === 0 ? 0 : Math.max(1, Math.round(c / top * 8))]
+      )
+        .join("");
+      const holes = valueHoles(values);
+      lines.push(
+        `${"".padEnd(width + 9)}every ${values.step}: |${bars}|` +
+          (holes.length === 0
+            ? ""
+            : `  none at ${holes.slice(0, 8).join(", ")}${holes.length > 8 ? ", ..." : ""}`),
+      );
+    }
     if (s.answers && Object.keys(s.letters).length > 0) {
       const shown = s.answers.slice(0, 6).map(([a, c]) => `${a} ${c}`).join(", ");
       lines.push(`${"".padEnd(width + 9)}answers: ${shown}${s.answers.length > 6 ? ", ..." : ""}`);
@@ -151,4 +168,130 @@ export function formatStats(stats: readonly TypeStats[]): string[] {
   const total = stats.reduce((a, s) => a + s.count, 0);
   lines.push(`${"total".padEnd(width)}${String(total).padStart(7)}`);
   return lines;
+}
+
+/** Counts of numerical answers on their own grid (`start`, `start + step`, ...). */
+export interface ValueHistogram {
+  start: number;
+  step: number;
+  counts: number[];
+}
+
+/** Cells a value histogram may have before it says nothing a 10-bin one does not. */
+const MAX_VALUE_CELLS = 80;
+
+/**
+ * Answers counted value by value at their resolution (whole numbers, tenths or hundredths),
+ * from the smallest to the largest: a value never answered shows as a hole. Undefined when the
+ * answers are finer or span more than 80 steps.
+ *
+ * @example
+ * ```ts
+ * const h = valueHistogram([0.2, 0.4, 0.4, 0.5])!;
+ * if (h.step !== 0.1 || h.counts.join() !== "1,0,2,1" || valueHoles(h).join() !== "0.3") throw new Error();
+ * ```
+ */
+export function valueHistogram(values: readonly number[]): ValueHistogram | undefined {
+  if (values.length === 0) return undefined;
+  for (const decimals of [0, 1, 2]) {
+    const scale = 10 ** decimals;
+    const ticks = values.map((v) => v * scale);
+    if (!ticks.every((t) => Math.abs(t - Math.round(t)) < 1e-6)) continue;
+    const ints = ticks.map(Math.round);
+    const lo = Math.min(...ints), hi = Math.max(...ints);
+    if (hi - lo + 1 > MAX_VALUE_CELLS) return undefined;
+    const counts = new Array(hi - lo + 1).fill(0);
+    for (const t of ints) counts[t - lo]++;
+    return { start: lo / scale, step: 1 / scale, counts };
+  }
+  return undefined;
+}
+
+/**
+ * The values of a histogram's grid that no answer took, between its smallest and largest.
+ *
+ * @example
+ * ```ts
+ * if (valueHoles({ start: 2, step: 1, counts: [3, 0, 0, 1] }).join() !== "3,4") throw new Error();
+ * ```
+ */
+export function valueHoles(h: ValueHistogram): number[] {
+  const decimals = Math.max(0, Math.round(-Math.log10(h.step)));
+  const out: number[] = [];
+  h.counts.forEach((c, i) => {
+    if (c === 0) out.push(Number((h.start + i * h.step).toFixed(decimals)));
+  });
+  return out;
+}
+
+/** The answer mix of route-planning questions. */
+export interface RouteMix {
+  questions: number;
+  /** Questions by their number of blanks. */
+  blanks: Record<number, number>;
+  /** Every blank's answer, by action. */
+  actions: Record<string, number>;
+  /** `Turn Back`'s share of all answer actions (0 when there are none). */
+  backShare: number;
+}
+
+/**
+ * The answer mix of the `route_planning` records among `records`: how many questions have
+ * one, two, three... blanks, how often each action answers a blank, and the share of
+ * `Turn Back` (a set where it dominates teaches nothing but that text).
+ *
+ * @example
+ * ```ts
+ * const r = (gt: string) => ({ id: "", dataset: "scannet", scene_name: "s", video_path: "",
+ *   question_type: "route_planning", question: "", options: [], ground_truth: gt, mc_answer: "A" });
+ * const m = routeMix([r("Turn Back"), r("Turn Left, Turn Right"), r("Turn Left")]);
+ * if (m.blanks[2] !== 1 || m.actions["Turn Left"] !== 2 || m.backShare !== 0.25) throw new Error();
+ * ```
+ */
+export function routeMix(records: readonly QaRecord[]): RouteMix {
+  const mix: RouteMix = {
+    questions: 0,
+    blanks: {},
+    actions: { "Turn Left": 0, "Turn Right": 0, "Turn Back": 0 },
+    backShare: 0,
+  };
+  let total = 0;
+  for (const r of records) {
+    if (r.question_type !== "route_planning") continue;
+    const actions = String(r.ground_truth).split(", ");
+    mix.questions++;
+    mix.blanks[actions.length] = (mix.blanks[actions.length] ?? 0) + 1;
+    for (const a of actions) mix.actions[a] = (mix.actions[a] ?? 0) + 1;
+    total += actions.length;
+  }
+  mix.backShare = total > 0 ? mix.actions["Turn Back"] / total : 0;
+  return mix;
+}
+
+/**
+ * The route mix as text lines (none when there are no route questions).
+ *
+ * @example
+ * ```ts
+ * const lines = formatRouteMix({ questions: 4, blanks: { 1: 3, 2: 1 }, backShare: 0.2,
+ *   actions: { "Turn Left": 2, "Turn Right": 2, "Turn Back": 1 } });
+ * if (!lines[0].includes("1 blank 3, 2 blanks 1 (25% with two or more)")) throw new Error(lines[0]);
+ * ```
+ */
+export function formatRouteMix(mix: RouteMix): string[] {
+  if (mix.questions === 0) return [];
+  const blanks = Object.entries(mix.blanks).sort((a, b) => Number(a[0]) - Number(b[0]));
+  const many = blanks.filter(([k]) => Number(k) >= 2).reduce((a, [, c]) => a + c, 0);
+  const total = Object.values(mix.actions).reduce((a, c) => a + c, 0);
+  return [
+    `route_planning answer mix: ${mix.questions} questions; ` +
+    blanks.map(([k, c]) => `${k} blank${k === "1" ? "" : "s"} ${c}`).join(", ") +
+    ` (${pct(many / mix.questions)} with two or more)`,
+    `  answer actions: ${Object.entries(mix.actions).map(([a, c]) => `${a} ${c}`).join(", ")}` +
+    ` (Turn Back ${pct(mix.backShare)} of ${total})`,
+  ];
+}
+
+function pct(x: number): string {
+  return `${(100 * x).toFixed(0)}%`;
 }

@@ -22,6 +22,19 @@ export type Suite = "vsi" | "vsti";
 /** Closest-point distance mode (DECISIONS 13). */
 export type DistanceMode = "vsibench" | "exact";
 
+/**
+ * How a route pose finds the object that names it: vlm3r's nearest oriented box surface
+ * (within 2.5 m), or the authors' nearest corner of the axis-aligned footprint.
+ */
+export type LandmarkRule = "nearest-surface" | "nearest-corner";
+
+/**
+ * `vlm3r`: the fixes of DECISIONS 20 (numeric distractors compared with a tolerance, questions
+ * without options never depending on them); `reference`: the reference's behaviour, for
+ * byte-level reproduction studies.
+ */
+export type Compat = "vlm3r" | "reference";
+
 /** A question type as users select it with `--tasks` and `--cap`. */
 export interface TaskSpec {
   /** Unique selectable name, e.g. `object_rel_direction_hard`, `camera_movement_direction_v2`. */
@@ -59,6 +72,12 @@ export interface SceneContext {
    * when the run has no mesh source.
    */
   mesh?: () => Promise<unknown>;
+  /** Whether numerical questions will carry their options (`gen --na-options`; default no). */
+  naOptions?: boolean;
+  /** Distractor behaviour (`gen --compat`; default `vlm3r`). */
+  compat?: Compat;
+  /** Route landmarks (`gen --landmark`; default `nearest-surface`). */
+  landmark?: LandmarkRule;
 }
 
 /** A question before its options get their letters. */

@@ -33,7 +33,7 @@ echo "== npx -y deno@2.9.6 task test"
 "${fresh[@]}" npx -y deno@2.9.6 task test >"$work/test.log" 2>&1 || status=1
 grep -E '^(ok|FAILED) \| ' "$work/test.log" | tail -1
 echo "== what the tests skipped, and why"
-grep -E 'skipped' "$work/test.log" | sort -u
+grep -E '^(tests needing|GPU tests skipped|f16 .*skipped)' "$work/test.log" | sort -u
 echo "== noise a newcomer would see (Mesa, npm scripts)"
 grep -hiE 'XDG_RUNTIME_DIR|build scripts|lifecycle' "$work/demo.log" "$work/test.log" | sort -u
 if [ "$status" != 0 ]; then

@@ -379,6 +379,27 @@ export async function tokenizerFacts(dir: string): Promise<TokenizerFacts> {
 
 /** The multimodal fields of a LLaVA-Qwen `config.json`. */
 export function multimodalConfig(cfg: Json, file: string): MultimodalConfig {
+  // The architecture the engine builds: refuse a release of another one by the field that
+  // says so, rather than failing later on a missing tensor.
+  const expect = (key: string, allowed: readonly string[], what: string) => {
+    const v = cfg[key];
+    if (!allowed.includes(v as string)) {
+      throw new DataError(
+        file,
+        key,
+        `${allowed.join(" or ")} (${what})`,
+        JSON.stringify(v ?? null),
+      );
+    }
+  };
+  if (cfg.model_type !== undefined) {
+    expect("model_type", ["llava_qwen"], "VLM-3R on LLaVA-Video-Qwen2");
+  }
+  expect("spatial_tower", ["cut3r"], "VLM-3R's spatial encoder");
+  expect("mm_projector_type", ["mlp2x_gelu"], "VLM-3R's projector");
+  if (cfg.spatial_tower_select_feature !== undefined) {
+    expect("spatial_tower_select_feature", ["all", "all_tokens"], "camera and patch tokens");
+  }
   return {
     projectorType: str(cfg, "mm_projector_type", file, "linear"),
     poolMode: str(cfg, "mm_spatial_pool_mode", file, "average"),

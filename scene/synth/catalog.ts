@@ -508,6 +508,109 @@ export const CATALOG: Record<string, CategorySpec> = {
     colors: [...WHITES, ...DARKS],
     material: "plastic",
   },
+  // Apartments only (never drawn for a single room, whose catalogue stays as it was).
+  "counter/island": {
+    name: "counter",
+    placement: "floor",
+    width: [1.2, 2.0],
+    depth: [0.8, 1.0],
+    height: [0.88, 0.92],
+    colors: [...WHITES, [120, 120, 120]],
+    material: "ceramic",
+    topSurface: true,
+  },
+  "sofa/island": {
+    name: "sofa",
+    placement: "floor",
+    width: [1.6, 2.2],
+    depth: [0.8, 0.95],
+    height: [0.75, 0.9],
+    colors: FABRICS,
+    material: "fabric",
+    build: (w, d, h, rng) => CATALOG.sofa.build!(w, d, h, rng),
+  },
+  oven: {
+    name: "oven",
+    placement: "wall",
+    width: [0.58, 0.62],
+    depth: [0.55, 0.62],
+    height: [0.85, 0.92],
+    colors: [...WHITES, [170, 172, 175], ...DARKS],
+    material: "metal",
+    topSurface: true,
+  },
+  guitar: {
+    name: "guitar",
+    placement: "wall",
+    width: [0.36, 0.42],
+    depth: [0.1, 0.14],
+    height: [0.95, 1.05],
+    colors: [[150, 90, 40], [90, 50, 30], [30, 30, 30]],
+    material: "wood",
+    build: (w, d, h) => ({
+      parts: [box(0, 0, 0, w, d, 0.5 * h), box(0, 0, 0.5 * h, 0.06, 0.04, 0.5 * h, 0.6)],
+      surfaces: [],
+    }),
+  },
+  fan: {
+    name: "fan",
+    placement: "floor",
+    width: [0.35, 0.45],
+    depth: [0.3, 0.4],
+    height: [1.0, 1.3],
+    colors: [...WHITES, ...DARKS],
+    material: "plastic",
+    build: (w, d, h) => ({
+      parts: [
+        box(0, 0, 0, w * 0.8, d * 0.8, 0.04, 0.8),
+        box(0, 0, 0.04, 0.04, 0.04, h - 0.4),
+        box(0, 0, h - 0.4, w, d * 0.4, 0.4),
+      ],
+      surfaces: [],
+    }),
+  },
+  towel: {
+    name: "towel",
+    placement: "mount",
+    width: [0.4, 0.6],
+    depth: [0.04, 0.06],
+    height: [0.6, 0.8],
+    mountZ: [0.8, 1.1],
+    colors: [...WHITES, [120, 160, 200], [200, 120, 120]],
+    material: "fabric",
+  },
+  telephone: {
+    name: "telephone",
+    placement: "on",
+    targets: ["table", "desk", "cabinet", "nightstand", "counter"],
+    width: [0.18, 0.24],
+    depth: [0.16, 0.22],
+    height: [0.08, 0.12],
+    colors: [...DARKS, ...WHITES],
+    material: "plastic",
+  },
+  bicycle: {
+    name: "bicycle",
+    placement: "wall",
+    width: [1.5, 1.8],
+    depth: [0.4, 0.55],
+    height: [0.9, 1.1],
+    colors: [[180, 40, 40], [40, 80, 160], ...DARKS],
+    material: "metal",
+    build: (w, d, h) => {
+      const r = Math.min(0.35, h * 0.35);
+      return {
+        parts: [
+          box(-w / 2 + r, 0, 0, 2 * r, 0.04, 2 * r, 0.5),
+          box(w / 2 - r, 0, 0, 2 * r, 0.04, 2 * r, 0.5),
+          box(0, 0, r, w - 2 * r, 0.05, 0.05),
+          box(0, 0, r, 0.05, 0.05, h - r - 0.05),
+          box(-w / 2 + r, 0, h - 0.05, 0.1, d, 0.05, 0.7),
+        ],
+        surfaces: [],
+      };
+    },
+  },
   microwave: {
     name: "microwave",
     placement: "on",
@@ -653,6 +756,30 @@ export const ROOM_KINDS: RoomKind[] = [
     ],
   },
 ];
+
+/** The corridor of an apartment: a door to the outside and a few things along its walls. */
+export const CORRIDOR_KIND: RoomKind = {
+  name: "corridor",
+  side: [1.2, 1.6],
+  windows: [0, 0],
+  doors: [1, 1],
+  contents: [
+    ["bicycle", [0, 1]],
+    ["radiator", [0, 1]],
+    ["mirror", [0, 1]],
+    ["clock", [0, 1]],
+    ["plant", [0, 1]],
+  ],
+};
+
+/** What an apartment's rooms hold beyond a single room of their kind: islands to walk around. */
+export const APARTMENT_EXTRAS: Record<string, [variant: string, count: Count][]> = {
+  kitchen: [["oven", [1, 1]], ["counter/island", [0, 1]], ["telephone", [0, 1]]],
+  "living room": [["guitar", [0, 1]], ["sofa/island", [0, 1]], ["fan", [0, 1]]],
+  bedroom: [["guitar", [0, 1]]],
+  office: [["fan", [0, 1]], ["telephone", [0, 1]]],
+  bathroom: [["towel", [1, 1]]],
+};
 
 /** Colours of the room's own surfaces. */
 export const ROOM_COLORS = {

@@ -66,9 +66,41 @@ export interface SynthRoom {
   colors: { floor: Vec3; wall: Vec3; ceiling: Vec3 };
 }
 
+/** One room of a scene (a single-room scene has one): its floor polygon and floor look. */
+export interface SynthRoomPart {
+  kind: string;
+  /** Counter-clockwise, inside the walls. */
+  polygon: Polygon;
+  floorArea: number;
+  floorMaterial: Material;
+  floorColor: Vec3;
+}
+
+/** An opening in an interior wall between two rooms (indices into `SynthLayout.rooms`). */
+export interface SynthDoorway {
+  rooms: [number, number];
+  /** Its middle, on the wall's centre line. */
+  center: Vec2;
+  width: number;
+  /** Height of the opening (a lintel above it up to the ceiling). */
+  height: number;
+  /** The direction the wall runs: `x` joins rooms south and north of it, `y` west and east. */
+  along: "x" | "y";
+}
+
+/** An interior wall: its solid pieces between doorways and the lintels above them. */
+export interface SynthWall {
+  parts: YawBox[];
+}
+
 /** A whole synthetic scene before rendering. */
 export interface SynthLayout {
+  /** The whole scene: for an apartment (`kind` "apartment") its outline and total floor. */
   room: SynthRoom;
+  /** Its rooms (one for a single room), corridor included. */
+  rooms: SynthRoomPart[];
+  doorways: SynthDoorway[];
+  walls: SynthWall[];
   objects: SynthObject[];
   walk: Walk;
 }
@@ -114,7 +146,20 @@ export function generateLayout(rng: Rng): SynthLayout {
   for (const [variant, n] of counts) {
     if (phase(variant) === 2) { for (let i = 0; i < n; i++) placer.place(variant, items); }
   }
-  return { room, objects: placer.objects, walk };
+  return {
+    room,
+    rooms: [{
+      kind: room.kind,
+      polygon: room.polygon,
+      floorArea: room.floorArea,
+      floorMaterial: room.floorMaterial,
+      floorColor: room.colors.floor,
+    }],
+    doorways: [],
+    walls: [],
+    objects: placer.objects,
+    walk,
+  };
 }
 
 function makeRoom(rng: Rng, kind: RoomKind): SynthRoom {
@@ -153,7 +198,7 @@ function makeRoom(rng: Rng, kind: RoomKind): SynthRoom {
 }
 
 /** Dimensions to the millimetre keep ground-truth files readable. */
-function round3(x: number): number {
+export function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
@@ -173,16 +218,29 @@ interface Candidate {
   supportId?: number;
 }
 
+/** Where a {@link Placer} works beyond its room: the scene's other rooms share ids with it. */
+export interface PlacerScene {
+  /** Every object of the scene so far: ids count on from its length. */
+  all: SynthObject[];
+  /** Per edge of the room polygon: whether it is an outside wall (doors and windows go there). */
+  exterior?: boolean[];
+  /** Doorways in the walls: nothing may stand or hang across them. */
+  openings?: YawBox[];
+}
+
 /** Places catalogue objects one at a time, rejecting any that would collide. */
-class Placer {
+export class Placer {
+  /** The objects of this room. */
   readonly objects: SynthObject[] = [];
   /** Floor areas that must stay clear: in front of doors. */
   readonly keepOut: YawBox[] = [];
   /** The camera walk, once planned: free-standing objects keep off it. */
   keepOutPath: Vec2[] = [];
   readonly walls: Wall[];
+  readonly #scene: PlacerScene;
 
-  constructor(readonly room: SynthRoom) {
+  constructor(readonly room: Pick<SynthRoom, "polygon" | "height">, scene?: PlacerScene) {
+    this.#scene = scene ?? { all: this.objects };
     const p = room.polygon;
     this.walls = p.map((a, i) => {
       const b = p[(i + 1) % p.length];
@@ -227,7 +285,7 @@ class Placer {
       cand.supportId = pose.supportId;
       if (!this.#fits(spec, cand)) continue;
       const obj: SynthObject = {
-        instanceId: this.objects.length,
+        instanceId: this.#scene.all.length,
         category: spec.name,
         variant,
         box: cand.box,
@@ -239,6 +297,7 @@ class Placer {
         ...(cand.supportId === undefined ? {} : { supportId: cand.supportId }),
       };
       this.objects.push(obj);
+      if (this.#scene.all !== this.objects) this.#scene.all.push(obj);
       if (spec.placement === "door") {
         // Keep the door's swing free: 1 m deep, a little wider than the door.
         const n: Vec2 = [-Math.sin(obj.box.yaw), Math.cos(obj.box.yaw)];
@@ -266,7 +325,13 @@ class Placer {
       case "wall":
       case "mount":
       case "door": {
-        const wall = rng.pickWeighted(this.walls, this.walls.map((q) => q.length));
+        // Doors and windows open to the outside; anything else may use inner walls too.
+        const exterior = this.#scene.exterior;
+        const walls = exterior && (spec.placement === "door" || spec.name === "window")
+          ? this.walls.filter((_, i) => exterior[i])
+          : this.walls;
+        if (walls.length === 0) return undefined;
+        const wall = rng.pickWeighted(walls, walls.map((q) => q.length));
         const margin = spec.placement === "door" ? 0.15 : 0.02;
         if (wall.length < w + 2 * margin) return undefined;
         const t = rng.uniform(w / 2 + margin, wall.length - w / 2 - margin);
@@ -281,7 +346,8 @@ class Placer {
       }
       case "floor": {
         const [x, y] = this.#randomFloorPoint(rng);
-        const yaw = spec.name === "table"
+        // Tables, kitchen islands and free-standing sofas line up with the walls.
+        const yaw = spec.name === "table" || spec.name === "counter" || spec.name === "sofa"
           ? rng.int(0, 3) * Math.PI / 2 + rng.uniform(-0.1, 0.1)
           : rng.uniform(-Math.PI, Math.PI);
         return { x, y, z: 0, yaw };
@@ -365,6 +431,7 @@ class Placer {
       ...q,
       size: [q.size[0] + 2 * inflate, q.size[1] + 2 * inflate, q.size[2]] as Vec3,
     }));
+    for (const o of this.#scene.openings ?? []) if (yawBoxesOverlap(o, cand.box)) return false;
     for (const o of this.objects) {
       if (!yawBoxesOverlap(inflateBox(o.box, inflate + 0.01), cand.box)) continue;
       for (const a of o.parts) for (const b of grown) if (yawBoxesOverlap(a, b)) return false;

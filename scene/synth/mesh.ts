@@ -8,7 +8,7 @@
  */
 
 import { yawBoxCorners } from "../../geometry/box.ts";
-import type { Polygon } from "../../geometry/polygon.ts";
+import { pointInPolygon, type Polygon } from "../../geometry/polygon.ts";
 import type { Rng } from "../../geometry/rng.ts";
 import type { Vec3 } from "../../geometry/vec.ts";
 import type { Material } from "./catalog.ts";
@@ -55,6 +55,8 @@ export const MATERIALS: readonly (Material | "tile")[] = [
 
 /** Target grid spacing (m) of floor, ceiling and walls. */
 const STEP = 0.1;
+/** Height of a row of an apartment's outer walls (m). */
+const WALL_ROW = 1.0;
 
 class MeshBuilder {
   pos: number[] = [];
@@ -147,28 +149,85 @@ export function buildSceneMesh(layout: SynthLayout, rng: Rng): SceneMesh {
   }
 
   let nextId = objects.length;
-  const floorMat = MATERIALS.indexOf(
-    room.floorMaterial === "ceramic" ? "tile" : room.floorMaterial,
-  );
-  const { xs, ys } = gridBreaks(room.polygon);
+  const floorMat = (m: Material) => MATERIALS.indexOf(m === "ceramic" ? "tile" : m);
+  const { xs, ys } = gridBreaks(room.polygon, interiorBreaks(layout));
   const jitter = planarJitter(room.polygon, xs, ys, rng);
+  // An apartment's floor takes each room's look (under walls and in doorways: the first's).
+  const rooms = layout.rooms ?? [];
+  const floorStyle = rooms.length > 1
+    ? (x: number, y: number) => {
+      const r = rooms.find((q) => pointInPolygon([x, y], q.polygon)) ?? rooms[0];
+      return { color: r.floorColor, material: floorMat(r.floorMaterial) };
+    }
+    : undefined;
+  // An apartment's ceiling and outer walls need no fine grid: the floor's vertices already
+  // cover the plan (meta's room size), and a third of the triangles is a faster navmesh build
+  // and rendering. Single rooms keep their mesh as it always was.
+  const coarse = rooms.length > 1;
+  const top = coarse ? gridBreaks(room.polygon, undefined, Infinity) : { xs, ys };
+  const topJitter = coarse ? new Float64Array(2 * top.xs.length * top.ys.length) : jitter;
   for (
-    const [label, z, color, material] of [
-      ["floor", 0, room.colors.floor, floorMat],
-      ["ceiling", room.height, room.colors.ceiling, MATERIALS.indexOf("paint")],
+    const [label, z, color, material, style, grid, shift] of [
+      ["floor", 0, room.colors.floor, floorMat(room.floorMaterial), floorStyle, { xs, ys }, jitter],
+      [
+        "ceiling",
+        room.height,
+        room.colors.ceiling,
+        MATERIALS.indexOf("paint"),
+        undefined,
+        top,
+        topJitter,
+      ],
     ] as const
   ) {
     const id = nextId++;
-    const segments = addPlane(b, room.polygon, xs, ys, jitter, z, color, material, id);
+    const segments = addPlane(
+      b,
+      room.polygon,
+      grid.xs,
+      grid.ys,
+      shift,
+      z,
+      color,
+      material,
+      id,
+      style,
+    );
     groups.push({ id, objectId: id, label, segments });
   }
   const paint = MATERIALS.indexOf("paint");
+  const rows = coarse ? WALL_ROW : STEP;
   room.polygon.forEach((a, i) => {
     const c = room.polygon[(i + 1) % room.polygon.length];
     const id = nextId++;
-    const segments = addWall(b, a, c, xs, ys, room.height, room.colors.wall, paint, id);
+    const segments = addWall(b, a, c, xs, ys, room.height, room.colors.wall, paint, id, rows);
     groups.push({ id, objectId: id, label: "wall", segments });
   });
+  // Interior walls: boxes from the floor (or a doorway's top) to the ceiling. Faces on the
+  // floor or the ceiling are hidden: left out.
+  for (const wall of layout.walls ?? []) {
+    const id = nextId++;
+    const segments: number[] = [];
+    for (const part of wall.parts) {
+      const segment = b.nextSegment++;
+      segments.push(segment);
+      const ids = yawBoxCorners(part).map((p) => b.vertex(p, room.colors.wall, segment));
+      const lintel = part.center[2] - part.size[2] / 2 > 1e-6;
+      for (
+        const [p, q, r, s] of [
+          ...(lintel ? [[0, 3, 2, 1]] : []),
+          [0, 1, 5, 4],
+          [1, 2, 6, 5],
+          [2, 3, 7, 6],
+          [3, 0, 4, 7],
+        ]
+      ) {
+        b.triangle(ids[p], ids[q], ids[r], id, paint, room.colors.wall);
+        b.triangle(ids[p], ids[r], ids[s], id, paint, room.colors.wall);
+      }
+    }
+    groups.push({ id, objectId: id, label: "wall", segments });
+  }
   if (nextId > 255) throw new RangeError(`${nextId} instances do not fit 8-bit instance masks`);
 
   return {
@@ -184,18 +243,37 @@ export function buildSceneMesh(layout: SynthLayout, rng: Rng): SceneMesh {
   };
 }
 
-/** Grid lines: every polygon coordinate, with equal steps of at most STEP in between. */
-function gridBreaks(poly: Polygon): { xs: number[]; ys: number[] } {
+/** Coordinates the floor grid must have so that its cells end at interior walls and doorways. */
+function interiorBreaks(layout: SynthLayout): { xs: number[]; ys: number[] } {
+  const xs: number[] = [], ys: number[] = [];
+  for (const w of layout.walls ?? []) {
+    for (const p of w.parts) {
+      xs.push(p.center[0] - p.size[0] / 2, p.center[0] + p.size[0] / 2);
+      ys.push(p.center[1] - p.size[1] / 2, p.center[1] + p.size[1] / 2);
+    }
+  }
+  return { xs, ys };
+}
+
+/** Grid lines: every polygon coordinate (and `extra`), equal steps of at most STEP between. */
+function gridBreaks(
+  poly: Polygon,
+  extra: { xs: number[]; ys: number[] } = { xs: [], ys: [] },
+  step = STEP,
+): { xs: number[]; ys: number[] } {
   const breaks = (vals: number[]) => {
     const u = [...new Set(vals)].sort((a, b) => a - b);
     const out = [u[0]];
     for (let i = 1; i < u.length; i++) {
-      const n = Math.max(1, Math.ceil((u[i] - u[i - 1]) / STEP - 1e-9));
+      const n = Math.max(1, Math.ceil((u[i] - u[i - 1]) / step - 1e-9));
       for (let k = 1; k <= n; k++) out.push(k === n ? u[i] : u[i - 1] + (u[i] - u[i - 1]) * k / n);
     }
     return out;
   };
-  return { xs: breaks(poly.map((p) => p[0])), ys: breaks(poly.map((p) => p[1])) };
+  return {
+    xs: breaks([...poly.map((p) => p[0]), ...extra.xs]),
+    ys: breaks([...poly.map((p) => p[1]), ...extra.ys]),
+  };
 }
 
 function cellInside(poly: Polygon, xs: number[], ys: number[], i: number, j: number): boolean {
@@ -248,15 +326,21 @@ function addPlane(
   color: Readonly<Vec3>,
   material: number,
   instance: number,
+  style?: (x: number, y: number) => { color: Readonly<Vec3>; material: number },
 ): number[] {
   const index = new Map<number, number>();
   const patches = new Map<string, number>();
+  let cellColor = color;
   const vert = (i: number, j: number) => {
     const key = j * xs.length + i;
     let v = index.get(key);
     if (v === undefined) {
       const x = xs[i] + jitter[2 * key], y = ys[j] + jitter[2 * key + 1];
-      v = b.vertex([x, y, z], color, patchSegment(b, patches, `${Math.floor(x)},${Math.floor(y)}`));
+      v = b.vertex(
+        [x, y, z],
+        cellColor,
+        patchSegment(b, patches, `${Math.floor(x)},${Math.floor(y)}`),
+      );
       index.set(key, v);
     }
     return v;
@@ -264,6 +348,11 @@ function addPlane(
   for (let j = 0; j < ys.length - 1; j++) {
     for (let i = 0; i < xs.length - 1; i++) {
       if (!cellInside(poly, xs, ys, i, j)) continue;
+      if (style) {
+        const s = style((xs[i] + xs[i + 1]) / 2, (ys[j] + ys[j + 1]) / 2);
+        [cellColor, material] = [s.color, s.material];
+      }
+      const color = cellColor;
       const v00 = vert(i, j), v10 = vert(i + 1, j), v11 = vert(i + 1, j + 1), v01 = vert(i, j + 1);
       // Floor normals point up, ceiling normals down.
       if (z === 0) {
@@ -288,6 +377,7 @@ function addWall(
   color: Readonly<Vec3>,
   material: number,
   instance: number,
+  row = STEP,
 ): number[] {
   // Along the wall: the floor grid's breaks on this (axis-parallel) edge, so seams line up.
   const horizontal = a[1] === c[1];
@@ -295,7 +385,7 @@ function addWall(
   const hi = horizontal ? Math.max(a[0], c[0]) : Math.max(a[1], c[1]);
   const along = (horizontal ? xs : ys).filter((v) => v >= lo && v <= hi);
   if ((horizontal ? a[0] > c[0] : a[1] > c[1])) along.reverse();
-  const nz = Math.ceil(height / STEP - 1e-9);
+  const nz = Math.ceil(height / row - 1e-9);
   const patches = new Map<string, number>();
   const ids: number[][] = along.map((t) => {
     const col: number[] = [];

@@ -43,11 +43,19 @@ import { Rng } from "../../geometry/rng.ts";
 import { writeMeshPly } from "../ply.ts";
 import type { FrameSetup, FrameTask } from "./frame_worker.ts";
 import { type EncodedFrame, encodeFrame } from "./frames.ts";
+import { generateApartment } from "./apartment.ts";
 import { generateLayout, type SynthLayout } from "./layout.ts";
 import { buildSceneMesh, type SceneMesh } from "./mesh.ts";
 import { walkPoses } from "./walk.ts";
 
-export type { SynthLayout, SynthObject, SynthRoom } from "./layout.ts";
+export type {
+  SynthDoorway,
+  SynthLayout,
+  SynthObject,
+  SynthRoom,
+  SynthRoomPart,
+  SynthWall,
+} from "./layout.ts";
 /** Whether `writeSynthScene` with `video: "auto"` will use the system ffmpeg. */
 export { hasSystemFfmpeg };
 export type { SceneMesh, SegGroup } from "./mesh.ts";
@@ -62,7 +70,30 @@ const SCENE_TYPES: Record<string, string> = {
   office: "Office",
   kitchen: "Kitchen",
   bathroom: "Bathroom",
+  apartment: "Apartment",
 };
+
+/** What `synth` makes: single rooms, apartments (several rooms), or a mix of both. */
+export type SynthKind = "room" | "apartment" | "mix";
+
+/** The kinds `--layout` accepts; the last is the default. */
+export const SYNTH_KINDS: readonly SynthKind[] = ["room", "apartment", "mix"];
+
+/**
+ * Whether scene `index` of the default mix is an apartment: scenes come in pairs (0-1, 2-3,
+ * ...), one room and one apartment in each, the order drawn from the seed. So every run of an
+ * even number of scenes from an even index is half apartments, and a scene still depends only
+ * on the seed and its index.
+ *
+ * @example
+ * ```ts
+ * if (mixedApartment(5, 6) === mixedApartment(5, 7)) throw new Error("one of each pair");
+ * ```
+ */
+export function mixedApartment(seed: number | string, index: number): boolean {
+  const pair = new Rng(`vlm3r-synth/${seed}`).child(`mix/${Math.floor(index / 2)}`);
+  return pair.chance(0.5) === (index % 2 === 0);
+}
 
 /** Options of {@link synthScene}. */
 export interface SynthSceneOptions {
@@ -73,6 +104,13 @@ export interface SynthSceneOptions {
   height?: number;
   /** Frame rate of the walk and the video (default 24). */
   fps?: number;
+  /**
+   * Single rooms, apartments, or a mix (default): half the scenes are apartments (one of each
+   * pair, {@link mixedApartment}), so that route questions bend through doorways while single
+   * rooms keep the benchmark's look of one room per video; the single rooms of the mix are the
+   * very rooms `room` makes.
+   */
+  layout?: SynthKind;
 }
 
 /** A synthetic scene in memory. */
@@ -127,7 +165,11 @@ export function synthScene(
   if (!(width >= 16 && height >= 16)) throw new RangeError("images must be at least 16x16");
   const name = sceneName(index);
   const rng = new Rng(`vlm3r-synth/${seed}`).child(name);
-  const layout = generateLayout(rng.child("layout"));
+  const kind = options.layout ?? "mix";
+  const apartment = kind === "apartment" || (kind === "mix" && mixedApartment(seed, index));
+  const layout = apartment
+    ? generateApartment(rng.child("apartment"))
+    : generateLayout(rng.child("layout"));
   const mesh = buildSceneMesh(layout, rng.child("mesh"));
   // A real scan's raw frame is wherever the sensor started: turn and shift the aligned frame.
   const a = rng.child("alignment");
@@ -361,6 +403,23 @@ export function groundTruth(scene: SynthScene): Record<string, unknown> {
       floor_area: layout.room.floorArea,
       height: layout.room.height,
     },
+    // Every room (one for a single room; an apartment's corridor first), with its own floor
+    // area; `room.floor_area` is the whole outline, walls included, as meta measures it.
+    rooms: layout.rooms.map((r) => ({
+      kind: r.kind,
+      polygon: r.polygon,
+      floor_area: r.floorArea,
+    })),
+    doorways: layout.doorways.map((d) => ({
+      rooms: d.rooms,
+      center: d.center,
+      width: d.width,
+      height: d.height,
+      along: d.along,
+    })),
+    walls: layout.walls.map((w) => ({
+      parts: w.parts.map((q) => ({ center: q.center, size: q.size, yaw: q.yaw })),
+    })),
     objects: layout.objects.map((o) => ({
       instance_id: o.instanceId,
       category: o.category,

@@ -37,6 +37,11 @@ export interface Walk {
   pitch: number;
   /** Phases of the small pitch, roll and height oscillations. */
   jitter: number[];
+  /**
+   * Apartments: the rooms the camera passes through; in each it looks toward that room's
+   * `focus` (the corridor has none: the camera looks ahead). Absent: `focus` everywhere.
+   */
+  views?: { polygon: Polygon; focus?: Vec2 }[];
 }
 
 const CELL = 0.1;
@@ -80,6 +85,79 @@ export function planWalk(room: Polygon, obstacles: readonly Vec2[][], rng: Rng):
     return { loop: [grid.centre(best)], ...motion };
   }
   return { loop: planLoop(grid, cells, threshold, rng), ...motion };
+}
+
+/** Clearance (m) the walk keeps in an apartment: doorways of 0.9 m leave 0.45. */
+const APARTMENT_CLEARANCE = [0.4, 0.35, 0.3];
+
+/**
+ * Plans a walk through an apartment: a loop through one spot of each room (`rooms`, those
+ * with `visit`), in order around the middle, joined by shortest paths that keep clear of
+ * walls and furniture, so it passes through doorways. The camera walks faster than in a
+ * single room, and looks toward the middle of the room it is in (ahead in the corridor).
+ *
+ * @example
+ * ```ts
+ * import { Rng } from "../../geometry/rng.ts";
+ * // Two 4 x 4 m rooms joined by a 1 m doorway in a 10 cm wall at x = 4.
+ * const wall = (y0: number, y1: number): [number, number][] => [[3.95, y0], [4.05, y0], [4.05, y1], [3.95, y1]];
+ * const walk = planApartmentWalk([[0, 0], [8.1, 0], [8.1, 4], [0, 4]],
+ *   [{ polygon: [[0, 0], [3.95, 0], [3.95, 4], [0, 4]], visit: true },
+ *    { polygon: [[4.05, 0], [8.1, 0], [8.1, 4], [4.05, 4]], visit: true }],
+ *   [wall(0, 1.5), wall(2.5, 4)], new Rng(1));
+ * if (!walk.loop.some((p) => p[0] < 3.9) || !walk.loop.some((p) => p[0] > 4.1)) throw new Error();
+ * ```
+ */
+export function planApartmentWalk(
+  outline: Polygon,
+  rooms: readonly { polygon: Polygon; visit: boolean }[],
+  obstacles: readonly Vec2[][],
+  rng: Rng,
+): Walk {
+  const grid = clearanceGrid(outline, obstacles);
+  const motion = {
+    speed: rng.uniform(0.7, 1.1),
+    height: rng.uniform(1.2, 1.7),
+    focus: areaCentroid(outline),
+    yawBias: rng.uniform(0.5, 1.0),
+    yawSweep: {
+      amplitude: rng.uniform(0.2, 0.4),
+      period: rng.uniform(5, 10),
+      phase: rng.uniform(0, 2 * Math.PI),
+    },
+    pitch: -rng.uniform(0.12, 0.3),
+    jitter: Array.from({ length: 6 }, () => rng.uniform(0, 2 * Math.PI)),
+    views: rooms.map((r) => ({
+      polygon: r.polygon,
+      ...(r.visit ? { focus: areaCentroid(r.polygon) } : {}),
+    })),
+  };
+  // The clearance at which most rooms are joined into one walkable part.
+  let best: { cells: number[]; threshold: number; reached: number[] } | undefined;
+  for (const threshold of APARTMENT_CLEARANCE) {
+    const cells = largestComponent(grid, threshold);
+    const reached = rooms.map((r, i) =>
+      r.visit && cells.some((c) => pointInPolygon(grid.centre(c), r.polygon)) ? i : -1
+    ).filter((i) => i >= 0);
+    if (!best || reached.length > best.reached.length) best = { cells, threshold, reached };
+    if (reached.length === rooms.filter((r) => r.visit).length) break;
+  }
+  if (!best || best.cells.length === 0) return planWalk(outline, obstacles, rng);
+  const { cells, threshold, reached } = best;
+  // One spot per room: a random cell among its clearest, so the camera sees the room.
+  const spots = reached.map((i) => {
+    const mine = cells.filter((c) => pointInPolygon(grid.centre(c), rooms[i].polygon));
+    const top = Math.max(...mine.map((c) => grid.clear[c]));
+    const good = mine.filter((c) => grid.clear[c] >= 0.8 * top);
+    return good[rng.int(0, good.length - 1)];
+  });
+  if (spots.length < 2) return planWalk(outline, obstacles, rng);
+  const [cx, cy] = areaCentroid(outline);
+  const angle = (c: number) => Math.atan2(grid.centre(c)[1] - cy, grid.centre(c)[0] - cx);
+  const order = spots.map((c) => c).sort((a, b) => angle(a) - angle(b));
+  const start = rng.int(0, order.length - 1);
+  const way = [...order.slice(start), ...order.slice(0, start)];
+  return { loop: joinLoop(grid, cells, threshold, way), ...motion };
 }
 
 /**
@@ -128,18 +206,30 @@ export function walkPoses(walk: Walk, frames: number, fps: number): CameraPose[]
   // smoothed over time, so it never jumps.
   const n = Math.max(2, Math.ceil(duration * TRACK_RATE) + 1);
   const raw = new Float64Array(n);
+  // Apartments: the focus of the room the camera is in (kept through doorways); none: ahead.
+  let focus: Vec2 | undefined = walk.focus;
   for (let i = 0; i < n; i++) {
     const t = duration * i / (n - 1);
     const [x, y] = posAt(t);
+    const heading = length > 0 ? headingAt(path, length * t / Math.max(duration, 1e-9)) : 0;
     const side = length > 0
-      ? headingAt(path, length * t / Math.max(duration, 1e-9)) + walk.yawBias
+      ? heading + walk.yawBias
       : j[0] + 2 * Math.PI * t / Math.max(duration, 8);
-    const lx = walk.focus[0] - x, ly = walk.focus[1] - y;
-    const dist = Math.hypot(lx, ly) || 1, w = Math.min(1, dist / 1.5);
-    const target = Math.atan2(
-      w * ly / dist + (1 - w) * Math.sin(side),
-      w * lx / dist + (1 - w) * Math.cos(side),
-    );
+    if (walk.views) {
+      const view = walk.views.find((v) => pointInPolygon([x, y], v.polygon));
+      if (view) focus = view.focus;
+    }
+    let target: number;
+    if (focus) {
+      const lx = focus[0] - x, ly = focus[1] - y;
+      const dist = Math.hypot(lx, ly) || 1, w = Math.min(1, dist / 1.5);
+      target = Math.atan2(
+        w * ly / dist + (1 - w) * Math.sin(side),
+        w * lx / dist + (1 - w) * Math.cos(side),
+      );
+    } else {
+      target = length > 0 ? heading : side;
+    }
     // Unwrapped, and rate-limited: on a tight loop the target can swing round quickly.
     const step = MAX_TURN_RATE * duration / (n - 1); // rad per sample
     raw[i] = i === 0
@@ -287,7 +377,11 @@ function planLoop(g: Grid, cells: number[], threshold: number, rng: Rng): Vec2[]
   const start = way[0];
   way.sort((a, b) => angle(a) - angle(b));
   while (way[0] !== start) way.push(way.shift()!);
+  return joinLoop(g, cells, threshold, way.map((i) => cells[i]));
+}
 
+/** A closed loop through the waypoint cells `way`, in order, over the `cells` part. */
+function joinLoop(g: Grid, cells: number[], threshold: number, way: number[]): Vec2[] {
   const member = new Set(cells);
   const visible = (a: Vec2, b: Vec2) => {
     const n = Math.ceil(Math.hypot(b[0] - a[0], b[1] - a[1]) / (CELL / 2));
@@ -301,7 +395,7 @@ function planLoop(g: Grid, cells: number[], threshold: number, rng: Rng): Vec2[]
   // farthest point of the leg still in plain sight.
   const straight: Vec2[] = [];
   for (let i = 0; i < way.length; i++) {
-    const leg = shortestPath(g, member, cells[way[i]], cells[way[(i + 1) % way.length]])
+    const leg = shortestPath(g, member, way[i], way[(i + 1) % way.length])
       .map((c) => g.centre(c));
     for (let a = 0; a < leg.length - 1;) {
       straight.push(leg[a]);

@@ -23,6 +23,7 @@ Deno.test("help and version", async () => {
 });
 
 Deno.test("usage errors exit 2 and name the valid choices", async () => {
+  const file = await Deno.makeTempFile();
   const cases: [string[], RegExp][] = [
     [
       ["synht"],
@@ -59,7 +60,7 @@ Deno.test("usage errors exit 2 and name the valid choices", async () => {
       ["synth", "--out", "x", "--frames=-5"],
       /--frames expects an integer in 1\.\.100000, got '-5'/,
     ],
-    [["synth", "--out", "/dev/null/sub"], /--out .*is a file/],
+    [["synth", "--out", `${file}/sub`], /--out .*is a file/],
     [
       ["gen", "--meta", "m", "--out", "q.jsonl", "--per-scene", "-2"],
       /--per-scene expects an integer in 0\.\./,
@@ -71,6 +72,7 @@ Deno.test("usage errors exit 2 and name the valid choices", async () => {
     assert(pattern.test(io.err), `${args.join(" ")}: ${io.err}`);
     assertEquals(io.out, "");
   }
+  await Deno.remove(file);
 });
 
 Deno.test("runtime failures print one line and exit 1; --debug adds the stack", async () => {

@@ -8,13 +8,16 @@ import { TASKS } from "../../qa/generate.ts";
 import type { QaRecord } from "../../qa/types.ts";
 import { metadataPaths } from "../../scene/metadata.ts";
 import { assert, assertEquals } from "../assert.ts";
-import { capture } from "../_support.ts";
+import { capture, testGpu } from "../_support.ts";
 
 async function lines(file: string): Promise<QaRecord[]> {
   return (await Deno.readTextFile(file)).trimEnd().split("\n").map((l) => JSON.parse(l));
 }
 
-Deno.test("vlm3r demo: synth -> meta -> gen -> route -> eval, outputs consistent", async () => {
+Deno.test("vlm3r demo: synth -> meta -> gen -> route -> eval -> ask, outputs consistent", {
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async () => {
   const out = await Deno.makeTempDir({ prefix: "vlm3r-demo-" });
   try {
     const io = capture();
@@ -22,8 +25,20 @@ Deno.test("vlm3r demo: synth -> meta -> gen -> route -> eval, outputs consistent
     assertEquals(await main(["demo", "--out", out, ...args], io), 0, io.err);
     assertEquals(io.err, "");
     const stages = io.out.split("\n").filter((l) => /^\d\. /.test(l)).map((l) => l.split(":")[0]);
-    assertEquals(stages, ["1. synth", "2. meta", "3. gen", "4. route", "5. eval"]);
-    assert(io.out.split("\n").length < 60, "a short summary per stage");
+    assertEquals(stages, ["1. synth", "2. meta", "3. gen", "4. route", "5. eval", "6. ask"]);
+    assert(io.out.split("\n").length < 70, "a short summary per stage");
+    // The ask stage runs where a fit adapter is (every test GPU), else says why not.
+    const ask = io.out.slice(io.out.indexOf("6. ask"));
+    if (await testGpu()) {
+      assert(/RANDOM weights/.test(ask) && /answer: ".*" \(ground truth: /.test(ask), ask);
+      assert(
+        /seconds: decode [\d.]+, preprocess [\d.]+, SigLIP [\d.]+, CUT3R [\d.]+/.test(ask),
+        ask,
+      );
+      await Deno.stat(join(out, "tiny-model", "lora", "adapter_model.bin"));
+    } else {
+      assert(/skipped: /.test(ask), ask);
+    }
 
     // synth and meta.
     const scan = join(out, "scene0000_00");

@@ -12,7 +12,7 @@ import { capture, needs, renderSvg } from "../_support.ts";
 import { anyOverlap } from "../../geometry/labels.ts";
 
 async function scan(dir: string): Promise<string> {
-  const scene = synthScene("route-cli", 0, { frames: 1, width: 16, height: 16 });
+  const scene = synthScene("route-cli", 0, { frames: 1, width: 16, height: 16, layout: "room" });
   return (await writeSynthScene(scene, dir, { workers: 1, video: "none" })).dir;
 }
 

@@ -18,12 +18,12 @@ Deno.test("roundings match Python's round and numpy's round", () => {
   }
 });
 
-Deno.test("numeric distractors: within bounds, spread by EPS, E when impossible", () => {
+Deno.test("numeric distractors, --compat reference: within bounds, spread by EPS, E when impossible", () => {
   const rng = new Rng("distractors");
   let dropped = 0;
   for (let t = 0; t < 2000; t++) {
     const g = npRound(rng.uniform(0.2, 12), 1);
-    const opts = numericOptions(rng, g);
+    const opts = numericOptions(rng, g, {}, "reference");
     if (!opts) {
       dropped++;
       continue;
@@ -43,12 +43,12 @@ Deno.test("numeric distractors: within bounds, spread by EPS, E when impossible"
   }
   // Small answers leave too few one-decimal values 0.1 apart: some are dropped ("E").
   let small = 0;
-  for (let t = 0; t < 200; t++) if (!numericOptions(rng, 0.2)) small++;
-  assert(small > 0, "0.2 m sometimes has no valid distractors");
-  assert(dropped < 100, `${dropped} of 2000 dropped`);
-  assertEquals(numericOptions(rng, 0), undefined);
+  for (let t = 0; t < 200; t++) if (!numericOptions(rng, 0.2, {}, "reference")) small++;
+  assertEquals(small, 200, "0.2 m never has valid distractors (DECISIONS 20)");
+  assert(dropped < 200, `${dropped} of 2000 dropped`);
+  assertEquals(numericOptions(rng, 0, {}, "reference"), undefined);
   // Integer centimetres for sizes.
-  const cm = numericOptions(rng, 87, SIZE_BOUNDS)!;
+  const cm = numericOptions(rng, 87, SIZE_BOUNDS, "reference")!;
   assert(cm.every(Number.isInteger) && cm.slice(0, 3).every((v) => v >= 35 && v <= 157));
 });
 

@@ -22,14 +22,16 @@ async function records(file: string): Promise<QaRecord[]> {
 
 const SCENES = 3;
 let synthCache: Promise<{ root: string; metaDir: string; metaFile: string }> | undefined;
-/** Three small synthetic scans and their metadata from `meta` (made once). */
+/** Three small synthetic scans (an apartment, two rooms) and their metadata from `meta`. */
 function synthData() {
   return synthCache ??= (async () => {
     const root = await Deno.makeTempDir({ prefix: "vlm3r-route-gen-" });
     // Shared by the tests of this file; removed when the test run ends.
     globalThis.addEventListener("unload", () => Deno.removeSync(root, { recursive: true }));
     for (let i = 0; i < SCENES; i++) {
-      const scene = synthScene("gen-route", i, { frames: 4, width: 32, height: 24 });
+      // An apartment (routes through doorways) and single rooms.
+      const layout = i === 0 ? "apartment" : "room";
+      const scene = synthScene("gen-route", i, { frames: 4, width: 32, height: 24, layout });
       await writeSynthScene(scene, root, { workers: 1, video: "none" });
     }
     const out = join(root, "processed");
@@ -63,6 +65,19 @@ function boxDistance(p: Readonly<Vec3>, b: ObjectBox): number {
   return Math.hypot(p[0] - q[0], p[1] - q[1], p[2] - q[2]);
 }
 
+/** The authors' landmark distance: the nearest of the four corners of centre +- half sides. */
+function cornerDistance(p: Readonly<Vec3>, b: ObjectBox): number {
+  let best = Infinity;
+  for (const sx of [-1, 1]) {
+    for (const sy of [-1, 1]) {
+      const x = b.centroid[0] + sx * b.axesLengths[0] / 2,
+        y = b.centroid[1] + sy * b.axesLengths[1] / 2;
+      best = Math.min(best, Math.hypot(p[0] - x, p[1] - y));
+    }
+  }
+  return best;
+}
+
 function dir(a: readonly number[], b: readonly number[]): Vec3 {
   return [b[0] - a[0], b[1] - a[1], 0];
 }
@@ -88,10 +103,14 @@ interface Anchor {
 }
 
 /**
- * Every property of a route record, recomputed from its legs and anchors and the scene's
- * metadata boxes; returns its kind (template 1 with n turns, Turn Back, or the alternative).
+ * Every property of a route record, recomputed from its poses and anchors and the scene's
+ * metadata boxes; returns its kind (turns with n blanks, back, or the alternative).
  */
-function checkRouteRecord(r: QaRecord, bboxes: Record<string, ObjectBox[]>): string {
+function checkRouteRecord(
+  r: QaRecord,
+  bboxes: Record<string, ObjectBox[]>,
+  rule: "nearest-surface" | "nearest-corner" = "nearest-surface",
+): string {
   assertEquals(r.question_type, "route_planning");
   const options = r.options as string[];
   const answer = String(r.ground_truth);
@@ -108,23 +127,35 @@ function checkRouteRecord(r: QaRecord, bboxes: Record<string, ObjectBox[]>): str
   assert(r.question.startsWith(HEAD) && r.question.includes(NOTE), r.question);
   assert(r.question.endsWith(" You have reached the final destination."), r.question);
   assertEquals(r.question.split("[please fill in]").length - 2, actions.length, "one blank each");
-  const legs = r.legs as Vec3[], anchors = r.anchors as Anchor[];
-  for (let i = 1; i < legs.length; i++) {
-    assert(Math.hypot(...dir(legs[i - 1], legs[i])) >= 0.5 - MM, "legs of 0.5 m or more");
+  const path = r.path as Vec3[], anchors = r.anchors as Anchor[];
+  const n = path.length;
+  // Turns between the poses' steps: more than 30 degrees. Millimetre rounding moves angles
+  // near 30 a little: those may go either way, the others must be as the record says.
+  const turnAt = (i: number) => {
+    const a = dir(path[i - 1], path[i]), b = dir(path[i], path[i + 1]);
+    return { index: i, left: cross2(a, b) > 0, deg: angle(a, b) };
+  };
+  const said = anchors.filter((a) => a.role === "turn").map((a) =>
+    path.findIndex((p, i) => i > 0 && i < n - 1 && p.every((v, k) => v === a.point[k]))
+  );
+  const turns: { index: number; left: boolean; deg: number }[] = [];
+  for (let i = 1; i + 1 < n; i++) {
+    const t = turnAt(i);
+    if (t.deg > 30.5 || (t.deg > 29.5 && said.includes(i))) turns.push(t);
   }
   const byRole = (role: string) => anchors.find((a) => a.role === role)!;
   const names = anchors.map((a) => a.category);
   let kind: string;
-  if (r.question.includes(`${NOTE}1. Go forward`)) {
-    // Template 1: each blank is the turn at the next corner, left when counter-clockwise.
+  if (r.route_form === "turns") {
+    // Template 1: each blank is the turn at the next turning pose, left when counter-clockwise.
     kind = `turns:${actions.length}`;
-    assertEquals(actions.length, legs.length - 2);
-    for (let i = 1; i + 1 < legs.length; i++) {
-      const a = dir(legs[i - 1], legs[i]), b = dir(legs[i], legs[i + 1]);
-      assert(angle(a, b) > 30 - 0.1, "every corner is a turn");
-      assertEquals(actions[i - 1], cross2(a, b) > 0 ? "Turn Left" : "Turn Right", r.id);
-    }
+    assertEquals(actions, turns.map((t) => t.left ? "Turn Left" : "Turn Right"), r.id);
     assertEquals(anchors.map((a) => a.role), ["start", ...actions.map(() => "turn"), "end"]);
+    assertEquals(anchors.map((a) => a.point), [
+      path[0],
+      ...turns.map((t) => path[t.index]),
+      path[n - 1],
+    ]);
     const steps = names.slice(1).map((n, i) =>
       (i > 0 ? "[please fill in] " : "") + `Go forward until the ${n}.`
     );
@@ -137,45 +168,59 @@ function checkRouteRecord(r: QaRecord, bboxes: Record<string, ObjectBox[]>): str
         names[names.length - 1]
       }.${NOTE}${numbered.join(" ")} You have reached the final destination.`,
     );
-  } else if (answer === "Turn Back") {
-    // Straight route: at the midpoint facing the start, the goal is behind.
+  } else if (r.route_form === "back") {
+    // No turn: at the middle pose facing the end, the start is behind.
     kind = "back";
-    assertEquals(legs.length, 2);
+    assertEquals(answer, "Turn Back");
+    assertEquals(turns, []);
     const s = byRole("start"), m = byRole("mid"), e = byRole("end");
+    assertEquals([s.point, m.point, e.point], [path[0], path[Math.floor(n / 2)], path[n - 1]]);
     assert(angle(dir(m.point, s.point), dir(m.point, e.point)) > 150);
-    assert(r.question.startsWith(`${HEAD}${m.category} facing the ${s.category}.`), r.question);
-    assert(r.question.includes(`navigate to the ${e.category}.`));
-    assert(r.question.endsWith(
-      `1. [please fill in] 2. Go forward until the ${e.category}. ` +
-        "You have reached the final destination.",
-    ));
-  } else {
-    // The alternative start: at the turn facing the end, back to the start.
-    kind = "alternative";
-    assertEquals(legs.length, 3);
-    const s = byRole("start"), m = byRole("turn"), e = byRole("end");
-    assert(angle(dir(s.point, m.point), dir(m.point, e.point)) > 45 - 0.1, "turns above 45 only");
     assertEquals(
-      actions[0],
-      cross2(dir(m.point, e.point), dir(m.point, s.point)) > 0 ? "Turn Left" : "Turn Right",
+      r.question,
+      `${HEAD}${m.category} facing the ${e.category}. You want to navigate to the ` +
+        `${s.category}.${NOTE}1. [please fill in] 2. Go forward until the ${s.category}. ` +
+        "You have reached the final destination.",
     );
-    assert(r.question.startsWith(`${HEAD}${m.category} facing the ${e.category}.`), r.question);
-    assert(r.question.includes(`navigate to the ${s.category}.`));
+  } else {
+    // The alternative: at the turn facing the end, back to the start.
+    kind = "alternative";
+    assertEquals(r.route_form, "alternative");
+    assertEquals(turns.length, 1);
+    assert(turns[0].deg > 45 - 0.1, "turns above 45 only");
+    const s = byRole("start"), m = byRole("turn"), e = byRole("end");
+    assertEquals(m.point, path[turns[0].index]);
+    assertEquals(actions, [turns[0].left ? "Turn Left" : "Turn Right"]);
+    assertEquals(cross2(dir(m.point, e.point), dir(m.point, s.point)) > 0, turns[0].left);
+    assertEquals(
+      r.question,
+      `${HEAD}${m.category} facing the ${e.category}. You want to navigate to the ` +
+        `${s.category}.${NOTE}1. [please fill in] 2. Go forward until the ${s.category}. ` +
+        "You have reached the final destination.",
+    );
   }
-  // The route's ends and corners are the anchor points.
-  assertEquals(byRole("start").point, legs[0]);
-  assertEquals(byRole("end").point, legs[legs.length - 1]);
-  // Anchors: the nearest box whose category is unique in the scene, within 1.5 m; distinct.
+  assert(
+    ["path", "reverse", "first", "first-reverse", "last", "last-reverse"].includes(
+      r.route_variant as string,
+    ),
+  );
+  // The route's ends are anchor points.
+  assertEquals(byRole("start").point, path[0]);
+  assertEquals(byRole("end").point, path[n - 1]);
+  // Landmarks: the nearest box whose category is unique in the scene (by its surface within
+  // 2.5 m, or by the nearest corner of its axis-aligned footprint); distinct.
   const unique = Object.entries(bboxes).filter(([, list]) => list.length === 1)
     .map(([category, [box]]) => ({ category, box }));
+  const distance = rule === "nearest-surface" ? boxDistance : cornerDistance;
   for (const a of anchors) {
-    const ranked = unique.map((u) => ({ ...u, d: boxDistance(a.point, u.box) }))
+    const ranked = unique.map((u) => ({ ...u, d: distance(a.point, u.box) }))
       .sort((x, y) => x.d - y.d);
     const mine = ranked.find((u) => u.box.instance_id === a.instance_id);
     assert(mine && mine.category === a.category, `${a.category} is unique in the scene`);
-    assert(mine.d <= ranked[0].d + MM && mine.d <= 1.5 + MM, `${r.id}: ${a.role} anchor`);
+    assert(mine.d <= ranked[0].d + MM, `${r.id}: ${a.role} anchor`);
+    if (rule === "nearest-surface") assert(mine.d <= 2.5 + MM, `${r.id}: within 2.5 m`);
   }
-  assertEquals(new Set(anchors.map((a) => a.instance_id)).size, anchors.length);
+  assertEquals(new Set(names).size, names.length);
   return kind;
 }
 
@@ -208,7 +253,7 @@ Deno.test("gen --tasks route_planning on synth scans: turns from the legs, neare
     for (const r of rs) kinds.add(checkRouteRecord(r, metas[r.scene_name].object_bboxes));
     assert(rs.length >= 12, `${rs.length} questions`);
     assertEquals(new Set(rs.map((r) => r.scene_name)).size, SCENES);
-    assert(kinds.has("back") && kinds.has("turns:1"), [...kinds].join());
+    assert(kinds.has("turns:1") && kinds.has("alternative"), [...kinds].join());
     assertBalanced(rs);
     assertEquals(new Set(rs.map((r) => r.id)).size, rs.length);
     assert(io.out.startsWith(`${rs.length} questions of 1 types from ${SCENES} scenes`), io.out);
@@ -252,6 +297,59 @@ Deno.test("gen --tasks route_planning on synth scans: turns from the legs, neare
       io3.err,
     );
     assertEquals(await records(routeOut), mine);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("gen and route --landmark nearest-corner: the authors' landmarks; --stats prints the answer mix", async () => {
+  const { root, metaDir, metaFile } = await synthData();
+  const metas: SceneMetaFile = JSON.parse(await Deno.readTextFile(metaFile));
+  const dir = await Deno.makeTempDir();
+  try {
+    const run = async (landmark: string, out: string) => {
+      const io = capture();
+      const args = ["gen", "--tasks", "route_planning", "--meta", metaDir, "--scenes-root", root];
+      const more = ["--out", out, "--per-scene", "12", "--seed", "3", "--stats"];
+      assertEquals(await main([...args, ...more, "--landmark", landmark], io), 0, io.err);
+      return { rs: await records(out), out: io.out };
+    };
+    const corner = await run("nearest-corner", join(dir, "corner.jsonl"));
+    const surface = await run("nearest-surface", join(dir, "surface.jsonl"));
+    for (const r of corner.rs) {
+      checkRouteRecord(r, metas[r.scene_name].object_bboxes, "nearest-corner");
+    }
+    assert(corner.rs.length >= 12);
+    assert(
+      JSON.stringify(corner.rs.map((r) => r.question)) !==
+        JSON.stringify(surface.rs.map((r) => r.question)),
+      "the rule changes the questions",
+    );
+    // The mix --stats prints, recomputed from the records.
+    const actions = corner.rs.flatMap((r) => String(r.ground_truth).split(", "));
+    const back = actions.filter((a) => a === "Turn Back").length;
+    const many = corner.rs.filter((r) => String(r.ground_truth).includes(",")).length;
+    const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+    assert(
+      corner.out.includes(
+        `route_planning answer mix: ${corner.rs.length} questions; 1 blank ` +
+          `${corner.rs.length - many}`,
+      ) &&
+        corner.out.includes(`(${pct(many / corner.rs.length)} with two or more)`) &&
+        corner.out.includes(`(Turn Back ${pct(back / actions.length)} of ${actions.length})`),
+      corner.out,
+    );
+    // vlm3r route asks the same with the same rule.
+    const first = corner.rs[0].scene_name;
+    const out = join(dir, "route.jsonl");
+    const io = capture();
+    const args = ["route", "--scene", join(root, first), "--meta", metaFile, "--seed", "3"];
+    const more = ["--questions", "12", "--landmark", "nearest-corner", "--out", out, "--stats"];
+    assertEquals(await main([...args, ...more], io), 0, io.err);
+    assertEquals(await records(out), corner.rs.filter((r) => r.scene_name === first));
+    assert(io.out.includes("route_planning answer mix: "), io.out);
+    // A rule that does not exist is a usage error.
+    assertEquals(await main([...args, "--landmark", "nearest-thing"], capture()), 2);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

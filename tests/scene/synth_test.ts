@@ -8,7 +8,13 @@ import type { Vec3 } from "../../geometry/vec.ts";
 import { decodeJpeg, decodePng } from "../../io/image.ts";
 import { hasSystemFfmpeg } from "../../io/video.ts";
 import { plyToMesh, readPly } from "../../scene/ply.ts";
-import { synthScene, writeSynthScene } from "../../scene/synth/mod.ts";
+import {
+  type SynthKind,
+  type SynthLayout,
+  synthScene,
+  writeSynthScene,
+} from "../../scene/synth/mod.ts";
+import { buildNavMesh } from "../../geometry/navmesh/mod.ts";
 
 const SMALL = { frames: 6, width: 160, height: 120 };
 
@@ -105,7 +111,7 @@ class TriangleGrid {
 
 async function withScene<T>(
   seed: string,
-  options: typeof SMALL,
+  options: typeof SMALL & { layout?: SynthKind },
   fn: (dir: string, name: string) => Promise<T>,
 ): Promise<T> {
   const out = await Deno.makeTempDir();
@@ -177,38 +183,44 @@ Deno.test("synth writes ScanNet's raw layout", async () => {
   });
 });
 
-Deno.test("depth back-projects onto the mesh and instance masks name the object there", async () => {
-  await withScene("consistency", { frames: 8, width: 128, height: 96 }, async (dir, name) => {
-    const r = await readBack(dir, name);
-    const grid = new TriangleGrid(r.positions, r.triangles, 0.01);
-    const k = parseMat4(
-      await Deno.readTextFile(join(dir, "frames/intrinsic/intrinsic_depth.txt")),
-    )!;
-    let checked = 0;
-    const seen = new Set<number>();
-    for (let f = 0; f < 8; f++) {
-      const pose = parseMat4(await Deno.readTextFile(join(dir, `frames/pose/${f}.txt`)))!;
-      const depth = decodePng(await Deno.readFile(join(dir, `frames/depth/${f}.png`)));
-      const inst = decodePng(await Deno.readFile(join(dir, `instance-filt/${f}.png`)));
-      for (let i = 7 * f; i < depth.data.length; i += 53) {
-        const d = depth.data[i] / 1000;
-        if (d === 0) continue;
-        const u = i % depth.width, v = Math.floor(i / depth.width);
-        const p = transformPoint(pose, [(u - k[2]) / k[0] * d, (v - k[6]) / k[5] * d, d]);
-        const near = grid.near(p);
-        assert(near.length > 0, `frame ${f} pixel ${u},${v}: depth ${d} m lands off the mesh`);
-        const id = inst.data[i] - 1;
-        assert(id >= 0, "every surface is annotated");
-        const ownTri = near.some(({ tri }) => r.vertexInstance[r.triangles[3 * tri]] === id);
-        assert(ownTri, `frame ${f} pixel ${u},${v}: instance ${id} has no geometry there`);
-        seen.add(id);
-        checked++;
-      }
-    }
-    assert(checked > 1000, `${checked} pixels checked`);
-    assert(seen.size >= 4, "several instances are seen");
+for (const layout of ["room", "apartment"] as const) {
+  Deno.test(`depth back-projects onto the mesh and instance masks name the object there (${layout})`, async () => {
+    await withScene(
+      "consistency",
+      { frames: 8, width: 128, height: 96, layout },
+      async (dir, name) => {
+        const r = await readBack(dir, name);
+        const grid = new TriangleGrid(r.positions, r.triangles, 0.01);
+        const k = parseMat4(
+          await Deno.readTextFile(join(dir, "frames/intrinsic/intrinsic_depth.txt")),
+        )!;
+        let checked = 0;
+        const seen = new Set<number>();
+        for (let f = 0; f < 8; f++) {
+          const pose = parseMat4(await Deno.readTextFile(join(dir, `frames/pose/${f}.txt`)))!;
+          const depth = decodePng(await Deno.readFile(join(dir, `frames/depth/${f}.png`)));
+          const inst = decodePng(await Deno.readFile(join(dir, `instance-filt/${f}.png`)));
+          for (let i = 7 * f; i < depth.data.length; i += 53) {
+            const d = depth.data[i] / 1000;
+            if (d === 0) continue;
+            const u = i % depth.width, v = Math.floor(i / depth.width);
+            const p = transformPoint(pose, [(u - k[2]) / k[0] * d, (v - k[6]) / k[5] * d, d]);
+            const near = grid.near(p);
+            assert(near.length > 0, `frame ${f} pixel ${u},${v}: depth ${d} m lands off the mesh`);
+            const id = inst.data[i] - 1;
+            assert(id >= 0, "every surface is annotated");
+            const ownTri = near.some(({ tri }) => r.vertexInstance[r.triangles[3 * tri]] === id);
+            assert(ownTri, `frame ${f} pixel ${u},${v}: instance ${id} has no geometry there`);
+            seen.add(id);
+            checked++;
+          }
+        }
+        assert(checked > 1000, `${checked} pixels checked`);
+        assert(seen.size >= 4, "several instances are seen");
+      },
+    );
   });
-});
+}
 
 Deno.test("axisAlignment applied to the raw mesh reproduces the ground-truth boxes", async () => {
   await withScene("alignment", { frames: 2, width: 32, height: 24 }, async (dir, name) => {
@@ -306,12 +318,66 @@ Deno.test("synth is deterministic: same seed, same bytes, whatever the worker co
   }
 });
 
+/** No two objects' parts overlap (they may touch). */
+function assertNoOverlap(objects: SynthLayout["objects"], what: string): void {
+  for (let p = 0; p < objects.length; p++) {
+    for (let q = p + 1; q < objects.length; q++) {
+      for (const a of objects[p].parts) {
+        for (const b of objects[q].parts) {
+          assert(
+            !yawBoxesOverlap(a, b, 1e-6),
+            `${objects[p].category} and ${objects[q].category} overlap in ${what}`,
+          );
+        }
+      }
+    }
+  }
+}
+
+/** Things on the floor and supports: every object stands on the floor or on its support. */
+function assertSupported(objects: SynthLayout["objects"]): void {
+  for (const o of objects) {
+    if (o.category === "door") assertAlmostEquals(o.box.center[2] - o.box.size[2] / 2, 0, 1e-9);
+    if (o.supportId !== undefined) {
+      const sup = objects[o.supportId];
+      assert(
+        sup.surfaces.some((s) =>
+          Math.abs(s.center[2] - (o.box.center[2] - o.box.size[2] / 2)) < 1e-9
+        ),
+        `${o.category} stands on ${sup.category}`,
+      );
+    }
+  }
+}
+
+/** The hand-held walk: 1.2-1.7 m high, smooth, never inside furniture (or walls). */
+function assertWalk(scene: ReturnType<typeof synthScene>, blocked: Vec2[][]): void {
+  let prev: number[] | undefined;
+  for (const pose of scene.poses) {
+    const eye: Vec2 = [pose[3], pose[7]];
+    assert(pointInPolygon(eye, scene.layout.room.polygon), "camera inside the scene");
+    assert(pose[11] >= 1.18 && pose[11] <= 1.72, `camera height ${pose[11]}`);
+    for (const f of blocked) assert(!pointInPolygon(eye, f), "camera inside an obstacle");
+    if (prev) {
+      assert(Math.hypot(pose[3] - prev[3], pose[7] - prev[7]) < 0.15, "no jumps between frames");
+      const turn = Math.acos(
+        Math.min(1, pose[2] * prev[2] + pose[6] * prev[6] + pose[10] * prev[10]),
+      );
+      assert(turn < 0.1, `view turns ${turn} rad between frames`);
+    }
+    prev = Array.from(pose);
+  }
+  assert(scene.layout.walk.loop.length >= 2, "the camera has room to walk");
+}
+
 Deno.test("layouts: rooms, categories and placements follow the rules", () => {
   const categories = new Map<string, number>();
-  let lShaped = 0, multi = 0, single = 0;
-  for (let i = 0; i < 40; i++) {
+  let lShaped = 0, multi = 0, single = 0, rooms = 0;
+  for (let i = 0; i < 32; i++) {
     const scene = synthScene("rules", i, { frames: 120 });
-    const { room, objects, walk } = scene.layout;
+    const { room, objects } = scene.layout;
+    if (room.kind === "apartment") continue; // their own test below
+    rooms++;
     const xs = room.polygon.map((p) => p[0]), ys = room.polygon.map((p) => p[1]);
     const w = Math.max(...xs) - Math.min(...xs), d = Math.max(...ys) - Math.min(...ys);
     assert(w >= 3 && w <= 9 && d >= 3 && d <= 9, `room ${w} x ${d}`);
@@ -320,6 +386,8 @@ Deno.test("layouts: rooms, categories and placements follow the rules", () => {
     if (room.polygon.length === 6) lShaped++;
     assert(polygonArea(room.polygon) > 0, "counter-clockwise");
     assertAlmostEquals(room.floorArea, polygonArea(room.polygon), 1e-9);
+    assertEquals(scene.layout.rooms.map((r) => r.polygon), [room.polygon]);
+    assertEquals([scene.layout.doorways, scene.layout.walls], [[], []]);
     const counts = new Map<string, number>();
     for (const o of objects) counts.set(o.category, (counts.get(o.category) ?? 0) + 1);
     for (const [c, n] of counts) {
@@ -332,55 +400,161 @@ Deno.test("layouts: rooms, categories and placements follow the rules", () => {
     for (const o of objects) {
       assert(convexInside(yawBoxFootprint(o.box), room.polygon), `${o.category} inside the room`);
       assert(o.box.center[2] + o.box.size[2] / 2 <= room.height, `${o.category} below the ceiling`);
-      if (o.category === "door") assertAlmostEquals(o.box.center[2] - o.box.size[2] / 2, 0, 1e-9);
-      if (o.supportId !== undefined) {
-        const sup = objects[o.supportId];
-        const top = Math.max(...sup.surfaces.map((s) => s.center[2]));
-        assert(
-          sup.surfaces.some((s) =>
-            Math.abs(s.center[2] - (o.box.center[2] - o.box.size[2] / 2)) < 1e-9
-          ),
-          `${o.category} stands on ${sup.category} (${top})`,
-        );
-      }
     }
-    // No interpenetration: parts of different objects may touch, never overlap.
-    for (let p = 0; p < objects.length; p++) {
-      for (let q = p + 1; q < objects.length; q++) {
-        for (const a of objects[p].parts) {
-          for (const b of objects[q].parts) {
-            assert(
-              !yawBoxesOverlap(a, b, 1e-6),
-              `${objects[p].category} and ${objects[q].category} overlap in scene ${i}`,
-            );
-          }
-        }
-      }
-    }
-    // The hand-held walk: inside the room, clear of furniture, 1.2-1.7 m high, smooth.
+    assertSupported(objects);
+    assertNoOverlap(objects, `scene ${i}`);
     const floorObjects = objects.filter((o) => o.box.center[2] - o.box.size[2] / 2 < 1.0);
-    let prev: number[] | undefined;
-    for (const pose of scene.poses) {
-      const eye: Vec2 = [pose[3], pose[7]];
-      assert(pointInPolygon(eye, room.polygon), "camera inside the room");
-      assert(pose[11] >= 1.18 && pose[11] <= 1.72, `camera height ${pose[11]}`);
-      for (const o of floorObjects) {
-        assert(!pointInPolygon(eye, yawBoxFootprint(o.box)), `camera inside ${o.category}`);
-      }
-      if (prev) {
-        assert(Math.hypot(pose[3] - prev[3], pose[7] - prev[7]) < 0.15, "no jumps between frames");
-        const turn = Math.acos(
-          Math.min(1, pose[2] * prev[2] + pose[6] * prev[6] + pose[10] * prev[10]),
-        );
-        assert(turn < 0.1, `view turns ${turn} rad between frames`);
-      }
-      prev = Array.from(pose);
-    }
-    assert(walk.loop.length >= 2, "the camera has room to walk");
+    assertWalk(scene, floorObjects.map((o) => yawBoxFootprint(o.box)));
   }
+  assertEquals(rooms, 16, "half of the default mix");
   assert(categories.size >= 15, `${categories.size} categories`);
-  assert(lShaped >= 3 && lShaped <= 30, `${lShaped} L-shaped rooms`);
-  assert(multi > 20 && single > 100, "several instances of some categories, one of others");
+  assert(lShaped >= 1 && lShaped <= 12, `${lShaped} L-shaped rooms`);
+  assert(multi > 8 && single > 40, "several instances of some categories, one of others");
+});
+
+Deno.test("the default mix: half apartments, one of each pair; its single rooms are --layout room's", () => {
+  const kinds = Array.from({ length: 12 }, (_, i) => synthScene("mix", i, { frames: 2 }));
+  for (let i = 0; i < 12; i += 2) {
+    assert(
+      (kinds[i].layout.room.kind === "apartment") !==
+        (kinds[i + 1].layout.room.kind === "apartment"),
+      `pair ${i}`,
+    );
+  }
+  for (const [i, s] of kinds.entries()) {
+    const alone = synthScene("mix", i, {
+      frames: 2,
+      layout: s.layout.room.kind === "apartment" ? "apartment" : "room",
+    });
+    assertEquals(JSON.stringify(alone.layout), JSON.stringify(s.layout), `scene ${i}`);
+  }
+});
+
+/** Walls as solid footprints (their parts reaching the floor). */
+function wallFootprints(layout: SynthLayout): Vec2[][] {
+  return layout.walls.flatMap((w) =>
+    w.parts.filter((b) => b.center[2] - b.size[2] / 2 < 1e-9).map((b) => yawBoxFootprint(b))
+  );
+}
+
+Deno.test("apartments: rooms and walls tile the outline, doorways join every room, furniture stays in its room", () => {
+  let visited = 0;
+  for (let i = 0; i < 12; i++) {
+    const scene = synthScene("flats", i, { frames: 300, layout: "apartment" });
+    const L = scene.layout;
+    assertEquals(L.room.kind, "apartment");
+    assert(L.rooms.length >= 4 && L.rooms.length <= 8, `${L.rooms.length} rooms`);
+    assertEquals(L.rooms[0].kind, "corridor");
+    // Room polygons and wall footprints (lintels included) cover the outline exactly once.
+    const wallArea = L.walls.flatMap((w) => w.parts).reduce((a, b) => a + b.size[0] * b.size[1], 0);
+    const roomArea = L.rooms.reduce((a, r) => a + polygonArea(r.polygon), 0);
+    assertAlmostEquals(roomArea + wallArea, polygonArea(L.room.polygon), 1e-6);
+    assertAlmostEquals(L.room.floorArea, polygonArea(L.room.polygon), 1e-9);
+    for (const r of L.rooms) assertAlmostEquals(r.floorArea, polygonArea(r.polygon), 1e-9);
+    for (let a = 0; a < L.rooms.length; a++) {
+      for (let b = a + 1; b < L.rooms.length; b++) {
+        const [p, q] = [L.rooms[a].polygon, L.rooms[b].polygon];
+        const overlapX = Math.min(p[2][0], q[2][0]) - Math.max(p[0][0], q[0][0]);
+        const overlapY = Math.min(p[2][1], q[2][1]) - Math.max(p[0][1], q[0][1]);
+        assert(overlapX <= 1e-9 || overlapY <= 1e-9, `rooms ${a} and ${b} overlap`);
+      }
+    }
+    // Each doorway: a gap in a wall, lintel above, its two rooms on either side of it.
+    const joined = new Set([0]);
+    for (let pass = 0; pass < L.rooms.length; pass++) {
+      for (const d of L.doorways) {
+        if (joined.has(d.rooms[0]) || joined.has(d.rooms[1])) d.rooms.forEach((r) => joined.add(r));
+      }
+    }
+    assertEquals(joined.size, L.rooms.length, "every room reachable through doorways");
+    for (const d of L.doorways) {
+      assert(d.width >= 0.9 && d.height >= 2, `doorway ${d.width} x ${d.height}`);
+      const n: Vec2 = d.along === "x" ? [0, 0.1] : [0.1, 0];
+      for (const side of [-1, 1]) {
+        const p: Vec2 = [d.center[0] + side * n[0], d.center[1] + side * n[1]];
+        const inside = d.rooms.filter((r) => pointInPolygon(p, L.rooms[r].polygon));
+        assertEquals(inside.length, 1, `one of the doorway's rooms on each side`);
+      }
+      const parts = L.walls.flatMap((w) => w.parts);
+      assert(!wallFootprints(L).some((f) => pointInPolygon(d.center, f)), "the doorway is open");
+      assert(
+        parts.some((b) =>
+          pointInPolygon(d.center, yawBoxFootprint(b)) &&
+          Math.abs(b.center[2] - b.size[2] / 2 - d.height) < 1e-9
+        ),
+        "a lintel over the doorway",
+      );
+    }
+    // Furniture: inside one room, clear of each other; nothing across a doorway.
+    const openings = L.doorways.map((d) => ({
+      center: [d.center[0], d.center[1], 1] as Vec3,
+      size: (d.along === "x" ? [d.width, 0.1, 2] : [0.1, d.width, 2]) as Vec3,
+      yaw: 0,
+    }));
+    for (const o of L.objects) {
+      const foot = yawBoxFootprint(o.box);
+      assert(L.rooms.some((r) => convexInside(foot, r.polygon)), `${o.category} in a room`);
+      assert(!openings.some((b) => yawBoxesOverlap(b, o.box)), `${o.category} in a doorway`);
+      assert(o.box.center[2] + o.box.size[2] / 2 <= L.room.height, `${o.category} below ceiling`);
+    }
+    assertEquals(L.objects.map((o) => o.instanceId), L.objects.map((_, k) => k));
+    assertSupported(L.objects);
+    assertNoOverlap(L.objects, `apartment ${i}`);
+    // The walk goes through doorways: the camera is in two rooms or more, never in a wall.
+    const floorObjects = L.objects.filter((o) => o.box.center[2] - o.box.size[2] / 2 < 1.0);
+    assertWalk(scene, [...floorObjects.map((o) => yawBoxFootprint(o.box)), ...wallFootprints(L)]);
+    const inRooms = new Set(
+      scene.poses.map((p) => L.rooms.findIndex((r) => pointInPolygon([p[3], p[7]], r.polygon))),
+    );
+    inRooms.delete(-1);
+    if (inRooms.size >= 2) visited++;
+  }
+  assert(visited >= 10, `the camera passed a doorway in ${visited} of 12 apartments`);
+});
+
+Deno.test("apartments on disk: ground truth lists rooms and doorways; the navmesh joins the rooms through them", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const scene = synthScene("flat-disk", 0, {
+      frames: 2,
+      width: 32,
+      height: 24,
+      layout: "apartment",
+    });
+    const report = await writeSynthScene(scene, out, { workers: 1, video: "none" });
+    const r = await readBack(report.dir, scene.name);
+    const truth = JSON.parse(await Deno.readTextFile(join(report.dir, "ground_truth.json")));
+    assertEquals(truth.room.kind, "apartment");
+    assertEquals(truth.rooms.length, scene.layout.rooms.length);
+    assertEquals(truth.rooms[1].polygon, scene.layout.rooms[1].polygon);
+    assert(truth.rooms.every((x: { floor_area: number }) => x.floor_area > 1));
+    assertEquals(truth.doorways.length, scene.layout.doorways.length);
+    assertEquals(r.info.get("sceneType"), "Apartment");
+    // Every interior wall is a "wall" instance of the mesh.
+    const walls = r.truth.structures.filter((x) => x.label === "wall").length;
+    assertEquals(walls, 4 + scene.layout.walls.length);
+    // The navmesh of the aligned mesh: both sides of every doorway on one island.
+    const aligned: number[] = [];
+    for (let i = 0; i < r.positions.length; i += 3) {
+      aligned.push(
+        ...transformPoint(r.alignment, [r.positions[i], r.positions[i + 1], r.positions[i + 2]]),
+      );
+    }
+    const nav = buildNavMesh({ positions: aligned, triangles: r.triangles });
+    const islands = new Set<number>();
+    for (const d of scene.layout.doorways) {
+      const n: Vec2 = d.along === "x" ? [0, 0.35] : [0.35, 0];
+      for (const side of [-1, 1]) {
+        const p: Vec3 = [d.center[0] + side * n[0], d.center[1] + side * n[1], 0];
+        const hit = nav.nearestPoint(p, [0.3, 0.3, 1]);
+        assert(hit, `navigable beside doorway ${d.center}`);
+        islands.add(nav.islands[hit.polygon]);
+      }
+    }
+    assertEquals(islands.size, 1, "one island through every doorway");
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
 });
 
 Deno.test("the MP4 has the frames at the frame rate", async () => {
