@@ -128,7 +128,13 @@ export {
   type SceneMetaFile,
 } from "./scene/metadata.ts";
 export { extractScene, sampleIndices, sceneMetadata, type SceneReport } from "./scene/meta.ts";
-export { listScenes, type MetaRunOptions, type MetaRunSummary, runMeta } from "./scene/meta_run.ts";
+export {
+  listScenes,
+  mergeMetaShards,
+  type MetaRunOptions,
+  type MetaRunSummary,
+  runMeta,
+} from "./scene/meta_run.ts";
 export { categoryOf, DEFAULT_LABELS, type LabelMap, parseLabelMap } from "./scene/labels.ts";
 export type { RawFrame, RawScene } from "./scene/raw.ts";
 export { readScannetScene } from "./scene/scannet.ts";
@@ -166,17 +172,23 @@ export {
   type QuestionSet,
   readPredictions,
   readQuestions,
+  streamPredictions,
+  streamQuestions,
 } from "./eval/records.ts";
+export { extractNumber, type ScoringRules } from "./eval/rules.ts";
 export {
   aggregateScores,
   type BenchScores,
   type ExcludedQuestion,
   type MissingPolicy,
   type PreparedSet,
+  prepareQuestion,
   prepareQuestions,
   type QuestionResult,
+  ScoreAccumulator,
   scoreAnswer,
   scorePredictions,
+  scoreQuestion,
   scoreQuestions,
   type TypeScore,
 } from "./eval/score.ts";
@@ -193,6 +205,7 @@ export {
   type ModelAnswers,
   type Subset,
 } from "./eval/evaluate.ts";
+export { evaluateFiles, IdSet, type ModelFile } from "./eval/stream.ts";
 export { vsiBenchPrunedIds } from "./eval/vsibench_pruned.ts";
 export {
   type EvalReport,
@@ -231,12 +244,18 @@ export {
   generateQuestions,
   type GenerateResult,
   generateSceneDrafts,
+  generateSceneStream,
   meshLoader,
+  RecordBuilder,
   type RunOptions,
   selectTasks,
+  SkipTally,
   taskRng,
   TASKS,
 } from "./qa/generate.ts";
+export { type GenRunOptions, mergeGenShards, RecordWriter, runGenStream } from "./qa/gen_run.ts";
+export { exportHf, type HfExportOptions, recordFromRow } from "./qa/hf_export.ts";
+export { parseShard, type Shard, shardFromSlurm, shardPath } from "./io/shard.ts";
 export {
   type LoadedMetadata,
   loadMetadata,

@@ -10,13 +10,10 @@ import { writeFileAtomic } from "../io/atomic.ts";
 import { frequencyPredictions, oraclePredictions } from "../eval/baselines.ts";
 import { answerKind, BENCHMARKS, type BenchName } from "../eval/benchmarks.ts";
 import { evaluate, type ModelAnswers, type Subset } from "../eval/evaluate.ts";
-import {
-  type PredictionSet,
-  type QuestionSet,
-  readPredictions,
-  readQuestions,
-} from "../eval/records.ts";
+import { evaluateFiles } from "../eval/stream.ts";
+import { readPredictions, readQuestions } from "../eval/records.ts";
 import { type EvalReport, tableRows, writeReport } from "../eval/report.ts";
+import { SCORING_RULES, type ScoringRules } from "../eval/rules.ts";
 import { type MissingPolicy, prepareQuestions } from "../eval/score.ts";
 import { type Command, type Context, UsageError } from "./_command.ts";
 
@@ -26,10 +23,11 @@ export const evalCommand: Command = {
   summary: "score model answers on VSI-Bench / VSTI-Bench questions, with reports",
   usage: "vlm3r eval --questions Q.jsonl --predictions P.jsonl [--bench vsi|vsti|auto] " +
     "[--out DIR] [--compare P2.jsonl,P3.jsonl] [--names A,B] [--missing skip|zero] " +
-    "[--subset full|debiased]",
+    "[--subset full|debiased] [--rules vsibench|lmms-eval-latest]",
   examples: [
     "vlm3r eval --questions vsibench.jsonl --predictions answers.jsonl --out report/",
     "vlm3r eval --questions q.jsonl --predictions a.jsonl --compare b.jsonl --names ours,base",
+    "vlm3r eval --questions vsibench.jsonl --predictions answers.jsonl --rules lmms-eval-latest",
   ],
   options: {
     questions: {
@@ -78,6 +76,14 @@ export const evalCommand: Command = {
       choices: ["full", "debiased"],
       default: "full",
     },
+    rules: {
+      type: "string",
+      value: "RULES",
+      description: "scoring rules: the benchmarks' published ones, or today's lmms-eval " +
+        "(numbers taken from answers such as '3.5m' or 'three')",
+      choices: SCORING_RULES,
+      default: "vsibench",
+    },
   },
   run: runEval,
 };
@@ -100,23 +106,24 @@ async function runEval(ctx: Context): Promise<number> {
     throw new UsageError(`--names must be distinct, got ${names.join(", ")}`);
   }
   const out = ctx.string("out");
-  const set = await readQuestions(questionsPath);
-  const models: ModelAnswers[] = [];
-  const predictions: PredictionSet[] = [];
-  for (let i = 0; i < files.length; i++) {
-    predictions.push(await readPredictions(files[i], set.questions));
-    models.push({ name: names[i], predictions: predictions[i] });
-  }
-  const report = evaluate(set, models, {
-    bench: (ctx.string("bench") ?? "auto") as "auto" | "vsi" | "vsti",
-    subset: (ctx.string("subset") ?? "full") as Subset,
-    missing: (ctx.string("missing") ?? "skip") as MissingPolicy,
-  });
-  for (const file of [set, ...predictions]) warnEncoding(ctx, file);
+  const rules = (ctx.string("rules") ?? "vsibench") as ScoringRules;
+  // Streamed: questions and answers read a line at a time, results written as they come.
+  const { report, encoding } = await evaluateFiles(
+    questionsPath,
+    files.map((file, i) => ({ name: names[i], file })),
+    {
+      bench: (ctx.string("bench") ?? "auto") as "auto" | "vsi" | "vsti",
+      subset: (ctx.string("subset") ?? "full") as Subset,
+      missing: (ctx.string("missing") ?? "skip") as MissingPolicy,
+      rules,
+    },
+    out,
+  );
+  for (const file of encoding) warnEncoding(ctx, file);
   warn(ctx, report, out);
   ctx.out(summaryTable(report));
   if (out) {
-    await writeReport(report, out);
+    await writeReport(report, out, { perQuestion: false });
     ctx.out(
       `reports written to ${out}/ (report.md, scores.csv, scores.json, per_question.jsonl, scores.svg)`,
     );
@@ -127,11 +134,11 @@ async function runEval(ctx: Context): Promise<number> {
     scored === 0 ? "no question scored" : "",
     report.excluded.length && scored ? `${report.excluded.length} questions left out` : "",
     ...report.models.flatMap((m) => [
-      scored && m.scores.missing === m.results.length ? `${m.name}: no question answered` : "",
+      scored && m.scores.missing === m.questions ? `${m.name}: no question answered` : "",
       m.unknownIds.length ? `${m.name}: ${m.unknownIds.length} answers to unknown ids` : "",
     ]),
-    ...[set, ...predictions].map((f) =>
-      f.invalidUtf8Lines?.length
+    ...encoding.map((f) =>
+      f.invalidUtf8Lines.length
         ? `${f.file}: ${f.invalidUtf8Lines.length} lines not valid UTF-8`
         : ""
     ),
@@ -143,8 +150,8 @@ async function runEval(ctx: Context): Promise<number> {
 }
 
 /** One warning per line of `file` that is not valid UTF-8 (the first five, then a count). */
-function warnEncoding(ctx: Context, file: QuestionSet | PredictionSet): void {
-  const lines = file.invalidUtf8Lines ?? [];
+function warnEncoding(ctx: Context, file: { file: string; invalidUtf8Lines: number[] }): void {
+  const lines = file.invalidUtf8Lines;
   for (const line of lines.slice(0, 5)) {
     ctx.err(
       `warning: ${file.file}:${line}: expected UTF-8 text; its bad bytes were read as U+FFFD`,
@@ -170,7 +177,7 @@ function warn(ctx: Context, r: EvalReport, out: string | undefined): void {
   for (const m of r.models) {
     if (m.scores.missing) {
       ctx.err(
-        `warning: ${m.name}: ${m.scores.missing} of ${m.results.length} questions have no answer (${
+        `warning: ${m.name}: ${m.scores.missing} of ${m.questions} questions have no answer (${
           r.missing === "zero" ? "scored 0" : "left out of the means; --missing zero scores them 0"
         })`,
       );
@@ -197,7 +204,8 @@ function summaryTable(r: EvalReport): string {
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
   const scored = r.questionsRead - r.excluded.length;
   return [
-    `${r.bench.title}: ${scored} questions scored (${r.subset})`,
+    `${r.bench.title}: ${scored} questions scored (${r.subset}` +
+    (r.rules && r.rules !== "vsibench" ? `; rules: ${r.rules})` : ")"),
     line(header),
     ...body.map(line),
   ].join("\n");

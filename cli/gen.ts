@@ -4,9 +4,11 @@
  * @module
  */
 
-import { dirname } from "node:path";
-import { writeFileAtomic } from "../io/atomic.ts";
-import { generateQuestions, selectTasks, TASKS } from "../qa/generate.ts";
+import { basename, dirname } from "node:path";
+import { cleanupOnInterrupt, removeTemps, writeFileAtomic, writeJsonAtomic } from "../io/atomic.ts";
+import { parseShard, type Shard, shardFromSlurm } from "../io/shard.ts";
+import { generateQuestions, selectTasks, type SkipTally, TASKS } from "../qa/generate.ts";
+import { genShardPath, type QuestionFormat, runGenStream } from "../qa/gen_run.ts";
 import { loadMetadata } from "../qa/input.ts";
 import { LANDMARK_RULES } from "../qa/route_planning.ts";
 import { formatRouteMix, formatStats, questionStats, routeMix, skewWarnings } from "../qa/stats.ts";
@@ -26,6 +28,7 @@ export const gen: Command = {
     "--out routes.jsonl",
     "vlm3r gen --tasks camera_displacement,object_rel_distance --cap camera_displacement=10 " +
     "--meta processed/metadata/train --out train.json --format json --na-options",
+    "vlm3r gen --meta processed/metadata/train --out train.jsonl --shard 2/8   # then vlm3r merge",
   ],
   options: {
     meta: {
@@ -99,6 +102,16 @@ export const gen: Command = {
       default: "vlm3r",
     },
     workers: { type: "string", value: "N", description: "worker threads", default: "1" },
+    shard: {
+      type: "string",
+      value: "K/N",
+      description: "generate shard K of N (K from 1) into OUT.shard-K-of-N; vlm3r merge joins " +
+        "them (default in a Slurm job array: its task's place and count; 1/1 for a whole run)",
+    },
+    resume: {
+      type: "boolean",
+      description: "continue the run a kill interrupted (OUT.partial), skipping finished scenes",
+    },
   },
   run: runGen,
 };
@@ -138,6 +151,115 @@ export async function checkOutputFile(path: string, option = "--out"): Promise<v
   }
 }
 
+/**
+ * The shard a command runs: `--shard K/N`, else a Slurm job array's task (`onNote` says so),
+ * else none.
+ */
+export function commandShard(ctx: Context, onNote: (line: string) => void): Shard | undefined {
+  const given = ctx.string("shard");
+  if (given !== undefined) {
+    const s = parseShard(given);
+    if ("error" in s) throw new UsageError(`--shard: ${s.error}`);
+    return s.shard;
+  }
+  const slurm = shardFromSlurm((name) => Deno.env.get(name));
+  if (!slurm) return undefined;
+  if ("error" in slurm) throw new UsageError(slurm.error);
+  if (slurm.shard.n > 1) {
+    onNote(
+      `shard ${slurm.shard.k}/${slurm.shard.n} from the Slurm job array ` +
+        `(SLURM_ARRAY_TASK_ID ${Deno.env.get("SLURM_ARRAY_TASK_ID")}); --shard 1/1 runs it whole`,
+    );
+  }
+  return slurm.shard;
+}
+
+/**
+ * The command line a context was parsed from, for provenance: `vlm3r <name>` and its options
+ * in the command's order, quoted for a POSIX shell where needed.
+ *
+ * @example
+ * ```ts ignore
+ * commandLine(ctx); // "vlm3r gen --meta vsibench_meta_info --out q.jsonl --seed 3"
+ * ```
+ */
+export function commandLine(ctx: Context, overrides: Record<string, string> = {}): string {
+  const values: Record<string, string | boolean | string[] | undefined> = {
+    ...ctx.values,
+    ...overrides,
+  };
+  const quote = (v: string) => (/^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replaceAll("'", "'\\''")}'`);
+  const parts = ["vlm3r", ctx.command.name];
+  for (const name of Object.keys(ctx.command.options)) {
+    const v = values[name];
+    if (v === true) parts.push(`--${name}`);
+    else if (typeof v === "string") parts.push(`--${name}`, quote(v));
+    else if (Array.isArray(v)) { for (const x of v) parts.push(`--${name}`, quote(x)); }
+  }
+  return parts.join(" ");
+}
+
+/** One line per skip reason and scene count: "skipped in 288 scenes without frame metadata: ...". */
+export function skipLines(tally: SkipTally): string[] {
+  const groups = new Map<string, string[]>();
+  for (const [task, s] of tally.skipped) {
+    for (
+      const [reason, n] of [["frame metadata", s.frames], [
+        "a mesh (--scenes-root)",
+        s.mesh,
+      ]] as const
+    ) {
+      if (!n) continue;
+      const key = `skipped in ${n} scene${n === 1 ? "" : "s"} without ${reason}`;
+      groups.set(key, [...(groups.get(key) ?? []), task]);
+    }
+  }
+  return [
+    ...[...groups].map(([key, names]) => `${key}: ${names.join(", ")}`),
+    ...tally.failures.map((f) => `skipped ${f}`),
+  ];
+}
+
+/** The counts of a summary line: "(2 unusable meshes)". */
+export function failureCounts(tally: SkipTally): string {
+  const counted = (n: number, one: string, many: string) =>
+    n ? ` (${n} ${n === 1 ? one : many})` : "";
+  const c = tally.failureCounts;
+  return counted(c.mesh, "unusable mesh", "unusable meshes") +
+    counted(c.frames, "scene with unusable frames", "scenes with unusable frames") +
+    counted(c.answers, "task with non-finite answers", "tasks with non-finite answers");
+}
+
+/**
+ * What `--stats` needs of a record (type, option count, letter, answer), without its text: a
+ * run keeps one per question, so that its statistics cost tens of bytes per question.
+ */
+export function statsRecord(r: QaRecord): QaRecord {
+  return {
+    question_type: r.question_type,
+    options: r.options ? OPTION_SLOTS[r.options.length] : null,
+    mc_answer: r.mc_answer,
+    ground_truth: r.ground_truth,
+  } as QaRecord;
+}
+const OPTION_SLOTS = Array.from({ length: 7 }, (_, n) => new Array<string>(n).fill(""));
+
+/** Writes `OUT.gen.json`: how a questions file was made (read by `vlm3r export`). */
+export async function writeProvenance(
+  out: string,
+  p: { command: string; run: Record<string, unknown>; scenes: number; questions: number },
+): Promise<void> {
+  const { input, input_problems: _, ...settings } = p.run;
+  await writeJsonAtomic(`${out}.gen.json`, {
+    vlm3r: "gen",
+    command: p.command,
+    ...settings,
+    input_sha256: input,
+    scenes: p.scenes,
+    questions: p.questions,
+  });
+}
+
 /** Records as JSON lines or a JSON list (indent 4, as the reference writes). */
 function serialise(records: readonly QaRecord[], format: string): string {
   return format === "json"
@@ -169,83 +291,123 @@ async function runGen(ctx: Context): Promise<number> {
   Object.assign(caps, parseCaps(ctx.list("cap"), tasks));
   const seed = ctx.string("seed") ?? "0";
   const distance = (ctx.string("distance") ?? "vsibench") as DistanceMode;
-  const format = ctx.string("format") ?? "jsonl";
+  const format = (ctx.string("format") ?? "jsonl") as QuestionFormat;
   const workers = ctx.int("workers", 1, { min: 1, max: 256 });
+  const shard = commandShard(ctx, (l) => ctx.err(l));
+  const sharded = shard !== undefined && shard.n > 1;
+  const resume = ctx.flag("resume");
+  if (sharded && ctx.flag("stats")) {
+    throw new UsageError(
+      "--stats needs the lettered questions, which vlm3r merge makes: pass it to merge",
+    );
+  }
   await checkOutputFile(out);
 
   const loaded = await loadMetadata(metaPaths);
   for (const p of loaded.problems) ctx.err(p);
   for (const w of loaded.warnings) ctx.err(`warning: ${w}`);
   if (loaded.scenes.length === 0) throw new Error(`no usable scenes in ${metaPaths.join(", ")}`);
-  const bar = ctx.progress("gen", loaded.scenes.length, "scenes");
+  const target = sharded ? genShardPath(out, shard) : out;
+  // The run drops each scene's metadata once generated (release): count them first.
+  const sceneCount = loaded.scenes.length;
+  const command = commandLine(ctx, shard ? { shard: `${shard.k}/${shard.n}` } : {});
+  let bar: ReturnType<Context["progress"]> | undefined;
   const t0 = performance.now();
-  let result;
+  const kept: QaRecord[] = [];
+  const options = {
+    seed,
+    distance,
+    caps,
+    naOptions: ctx.flag("na-options"),
+    compat: (ctx.string("compat") ?? "vlm3r") as Compat,
+    landmark: (ctx.string("landmark") ?? LANDMARK_RULES[0]) as LandmarkRule,
+  };
+  let summary;
   try {
-    result = await generateQuestions(
-      loaded.scenes,
-      tasks,
-      {
-        seed,
-        distance,
-        caps,
-        naOptions: ctx.flag("na-options"),
-        compat: (ctx.string("compat") ?? "vlm3r") as Compat,
-        landmark: (ctx.string("landmark") ?? LANDMARK_RULES[0]) as LandmarkRule,
+    summary = await cleanupOnInterrupt(
+      () => {
+        bar?.done();
+        removeTemps(dirname(target), { owner: "self", targets: [basename(target)] });
+        if (resume) {
+          ctx.err(`vlm3r gen: interrupted; rerun with --resume to continue from ${target}.partial`);
+        } else {
+          // Without --resume an interrupted run leaves nothing (as before the journal existed).
+          try {
+            Deno.removeSync(`${target}.partial`);
+          } catch {
+            // Not written yet.
+          }
+          ctx.err(`vlm3r gen: interrupted; its temporary files are removed`);
+        }
       },
-      { workers, onScene: (d) => bar.set(d), scenesRoot: ctx.string("scenes-root") },
+      () =>
+        runGenStream({
+          scenes: loaded.scenes,
+          tasks,
+          options,
+          out,
+          format,
+          shard,
+          resume,
+          workers,
+          scenesRoot: ctx.string("scenes-root"),
+          inputProblems: loaded.problems.length,
+          command,
+          release: true,
+          onScene: (done, total) => {
+            bar ??= ctx.progress("gen", total, "scenes");
+            bar.set(done);
+          },
+          onRecords: ctx.flag("stats")
+            ? (records) => {
+              for (const r of records) kept.push(statsRecord(r));
+            }
+            : undefined,
+          onNote: (line) => ctx.err(line),
+        }),
     );
   } finally {
-    bar.done();
+    bar?.done();
   }
-  const { records, skipped, failures, failureCounts } = result;
-  // One line per reason and scene count: "skipped in 288 scenes without frame metadata: ...".
-  const groups = new Map<string, string[]>();
-  for (const [task, s] of skipped) {
-    for (
-      const [reason, n] of [["frame metadata", s.frames], [
-        "a mesh (--scenes-root)",
-        s.mesh,
-      ]] as const
-    ) {
-      if (!n) continue;
-      const key = `skipped in ${n} scene${n === 1 ? "" : "s"} without ${reason}`;
-      groups.set(key, [...(groups.get(key) ?? []), task]);
-    }
-  }
-  for (const [key, names] of groups) ctx.err(`${key}: ${names.join(", ")}`);
-  for (const f of failures) ctx.err(`skipped ${f}`);
-  await writeFileAtomic(out, serialise(records, format));
+  for (const line of skipLines(summary.tally)) ctx.err(line);
   const secs = (performance.now() - t0) / 1000;
-  const types = new Set(records.map((r) => r.question_type)).size;
   const badScenes = loaded.problems.filter((p) => p.endsWith("; scene skipped")).length;
   const ignored = loaded.problems.length - badScenes;
   const counted = (n: number, one: string, many: string) =>
     n ? ` (${n} ${n === 1 ? one : many})` : "";
-  ctx.out(
-    `${records.length} questions of ${types} types from ${loaded.scenes.length} scenes ` +
-      `in ${secs.toFixed(1)} s -> ${out}` +
-      counted(badScenes, "bad scene skipped", "bad scenes skipped") +
-      counted(ignored, "metadata entry ignored", "metadata entries ignored") +
-      counted(failureCounts.mesh, "unusable mesh", "unusable meshes") +
-      counted(failureCounts.frames, "scene with unusable frames", "scenes with unusable frames") +
-      counted(
-        failureCounts.answers,
-        "task with non-finite answers",
-        "tasks with non-finite answers",
-      ),
-  );
+  const lostCounts = counted(badScenes, "bad scene skipped", "bad scenes skipped") +
+    counted(ignored, "metadata entry ignored", "metadata entries ignored") +
+    failureCounts(summary.tally);
+  if (sharded) {
+    ctx.out(
+      `shard ${shard.k}/${shard.n}: ${summary.drafts} questions of ${summary.types.size} types ` +
+        `from ${summary.scenes} of ${sceneCount} scenes in ${secs.toFixed(1)} s -> ` +
+        `${target}${lostCounts}; vlm3r merge letters and joins the ${shard.n} shards`,
+    );
+  } else {
+    ctx.out(
+      `${summary.questions} questions of ${summary.types.size} types from ` +
+        `${sceneCount} scenes in ${secs.toFixed(1)} s -> ${out}${lostCounts}`,
+    );
+    await writeProvenance(out, {
+      command,
+      run: summary.run,
+      scenes: sceneCount,
+      questions: summary.questions,
+    });
+  }
   if (ctx.flag("stats")) {
-    const stats = questionStats(records, TASKS.map((t) => t.questionType));
+    const stats = questionStats(kept, TASKS.map((t) => t.questionType));
     for (const line of formatStats(stats)) ctx.out(line);
-    for (const line of formatRouteMix(routeMix(records))) ctx.out(line);
+    for (const line of formatRouteMix(routeMix(kept))) ctx.out(line);
     for (const w of skewWarnings(stats)) ctx.err(`warning: ${w}`);
   }
   // Input that was given but not used fails the run, after the rest is written.
-  const lost = loaded.problems.length + failures.length;
+  const lost = loaded.problems.length + summary.tally.failures.length;
   if (lost > 0) {
     throw new Error(
       `${lost} input problem${lost === 1 ? "" : "s"} (listed above) cost questions; ` +
-        `the others are in ${out}`,
+        `the others are in ${target}`,
     );
   }
   return 0;

@@ -21,9 +21,11 @@ import { benchCommand } from "./bench.ts";
 import { convert } from "./convert.ts";
 import { demo } from "./demo.ts";
 import { evalCommand } from "./eval.ts";
+import { exportCommand } from "./export.ts";
 import { route } from "./route.ts";
 import { serveCommand } from "./serve.ts";
 import { meta } from "./meta.ts";
+import { merge } from "./merge.ts";
 import { gen } from "./gen.ts";
 import { inspect } from "./inspect.ts";
 import { model } from "./model.ts";
@@ -37,8 +39,10 @@ export const COMMANDS: readonly Command[] = [
   synth,
   meta,
   gen,
+  merge,
   route,
   evalCommand,
+  exportCommand,
   benchCommand,
   askCommand,
   serveCommand,

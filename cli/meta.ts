@@ -16,6 +16,7 @@ import {
 import { type DatasetName, DATASETS } from "../scene/metadata.ts";
 import { readJsonFile } from "../scene/raw.ts";
 import { type Command, type Context, UsageError } from "./_command.ts";
+import { commandLine, commandShard } from "./gen.ts";
 import type { Progress } from "./progress.ts";
 
 /** The `meta` command. */
@@ -25,11 +26,13 @@ export const meta: Command = {
     "scene and frame metadata (boxes, rooms, poses, 2D boxes) from ScanNet, ScanNet++, ARKitScenes",
   usage:
     "vlm3r meta --dataset NAME --root RAW --out PROCESSED [--split NAME] [--scenes LIST.txt] " +
-    "[--frames 32] [--workers N] [--seed S] [--labels MAP.json] [--format json|jsonl] [--strict]",
+    "[--frames 32] [--workers N] [--seed S] [--labels MAP.json] [--format json|jsonl] [--strict] " +
+    "[--shard K/N] [--resume]",
   examples: [
     "vlm3r meta --dataset scannet --root data/synth --out processed --split val",
     "vlm3r meta --dataset scannet --root ScanNet --out processed --scenes scannetv2_val.txt --workers 4",
     "vlm3r meta --dataset arkitscenes --root ARKitScenes/3dod --out processed --split val --format jsonl",
+    "vlm3r meta --dataset scannet --root ScanNet --out processed --split train --shard 3/8 --resume",
   ],
   options: {
     dataset: {
@@ -93,6 +96,18 @@ export const meta: Command = {
       type: "boolean",
       description: "skip failing scenes, write the rest, exit 1 (the default)",
     },
+    shard: {
+      type: "string",
+      value: "K/N",
+      description: "extract shard K of N (K from 1): frames into place and a shard file " +
+        "metadata/<split>/<dataset>_meta_<split>.shard-K-of-N.jsonl; vlm3r merge writes the " +
+        "metadata (default in a Slurm job array: its task's place and count)",
+    },
+    resume: {
+      type: "boolean",
+      description: "take over what a killed run with the same settings staged; keep the staged " +
+        "scenes when interrupted",
+    },
   },
   run: runMetaCommand,
 };
@@ -121,6 +136,9 @@ async function runMetaCommand(ctx: Context): Promise<number> {
     ? parseLabelMap(await readJsonFile(labelsFile), labelsFile)
     : DEFAULT_LABELS[dataset];
   const scenes = scenesFile ? await readSceneList(scenesFile) : undefined;
+  const shard = commandShard(ctx, (l) => ctx.err(l));
+  const sharded = shard !== undefined && shard.n > 1;
+  const resume = ctx.flag("resume");
 
   // The bar starts once the scenes are counted.
   let bar: Progress | undefined;
@@ -128,8 +146,12 @@ async function runMetaCommand(ctx: Context): Promise<number> {
   // Ctrl-C removes the staged frames and half-written files, then exits 130.
   const interrupted = () => {
     bar?.done();
-    removeOwnMetaTemps(out, dataset, split);
-    ctx.err(`vlm3r meta: interrupted; its temporary files are removed`);
+    removeOwnMetaTemps(out, dataset, split, resume);
+    ctx.err(
+      resume
+        ? `vlm3r meta: interrupted; the scenes done are kept for the next run with --resume`
+        : `vlm3r meta: interrupted; its temporary files are removed`,
+    );
   };
   try {
     summary = await cleanupOnInterrupt(interrupted, () =>
@@ -145,6 +167,10 @@ async function runMetaCommand(ctx: Context): Promise<number> {
         workers,
         format,
         strict: ctx.flag("strict"),
+        shard,
+        resume,
+        command: commandLine(ctx, shard ? { shard: `${shard.k}/${shard.n}` } : {}),
+        onNote: (message) => ctx.err(message),
         onProgress: (done, total) => {
           bar ??= ctx.progress(`meta ${dataset} ${split}`, total, "scenes");
           bar.set(done);
@@ -159,8 +185,11 @@ async function runMetaCommand(ctx: Context): Promise<number> {
   for (const t of summary.removedTemps) ctx.err(`removed ${t}, left by an interrupted run`);
   const r = summary.reports;
   const sum = (f: (x: (typeof r)[number]) => number) => r.reduce((s, x) => s + f(x), 0);
+  const of = sharded
+    ? `shard ${shard.k}/${shard.n}: ${summary.scenes} of ${summary.total} scenes`
+    : `${summary.scenes} scenes`;
   ctx.out(
-    `${dataset} ${split}: ${summary.scenes} scenes, ${r.length} ok, ${summary.failed.length} failed; ` +
+    `${dataset} ${split}: ${of}, ${r.length} ok, ${summary.failed.length} failed; ` +
       `${sum((x) => x.frames)} frames (${
         sum((x) => x.invalidPoses)
       } with invalid poses dropped), ` +
@@ -168,10 +197,13 @@ async function runMetaCommand(ctx: Context): Promise<number> {
       `${sum((x) => x.objects)} objects`,
   );
   for (const f of summary.written) ctx.out(`wrote ${f}`);
+  if (sharded && summary.written.length) {
+    ctx.out(`vlm3r merge --out ${out} with the ${shard.n} shard files writes the metadata`);
+  }
   if (summary.stoppedEarly) {
     ctx.err(`vlm3r meta: stopped at the first failing scene (--strict); nothing written`);
   }
-  if (summary.scenes === 0) {
+  if (summary.total === 0) {
     ctx.err(`vlm3r meta: no ${dataset} scenes found under ${root}`);
     return 1;
   }

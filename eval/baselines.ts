@@ -8,13 +8,13 @@
  */
 
 import {
-  aggregateScores,
   type BenchScores,
   type PreparedSet,
-  type QuestionResult,
   type ScorableQuestion,
-  scoreQuestions,
+  ScoreAccumulator,
+  scoreQuestion,
 } from "./score.ts";
+import type { ScoringRules } from "./rules.ts";
 
 /** An option split into its letter and text: `"B. chair"` -> `B`, `chair`. */
 export interface OptionParts {
@@ -62,16 +62,16 @@ export function correctText(q: ScorableQuestion): string {
  * ```
  */
 export function chanceRandom(set: PreparedSet): BenchScores {
-  const results: QuestionResult[] = set.questions.map((q) => ({
-    id: q.id,
-    questionType: q.questionType,
-    kind: q.kind,
-    target: q.target,
-    prediction: "",
-    parsed: null,
-    score: q.kind === "mca" && q.options.length ? 1 / q.options.length : null,
-  }));
-  const scores = aggregateScores(set.bench, results);
+  const acc = new ScoreAccumulator();
+  for (const q of set.questions) {
+    acc.add({
+      questionType: q.questionType,
+      kind: q.kind,
+      prediction: "",
+      score: q.kind === "mca" && q.options.length ? 1 / q.options.length : null,
+    });
+  }
+  const scores = acc.scores(set.bench);
   if (set.questions.some((q) => q.kind === "na")) {
     scores.overall = null;
     scores.tableAvg = null;
@@ -100,38 +100,66 @@ const byCountThenKey = <K extends string | number>(a: [K, number], b: [K, number
  * ```
  */
 export function frequencyPredictions(set: PreparedSet): Map<string, string> {
-  const numbers = new Map<string, Map<number, number>>();
-  const texts = new Map<string, Map<string, number>>();
-  for (const q of set.questions) {
+  const answer = frequencyAnswerer(set);
+  return new Map(set.questions.map((q) => [q.id, answer(q)]));
+}
+
+/** {@link frequencyPredictions} as a function of the question (no map of every answer). */
+function frequencyAnswerer(set: PreparedSet): (q: ScorableQuestion) => string {
+  const stats = new FrequencyStats();
+  for (const q of set.questions) stats.add(q);
+  return stats.answerer();
+}
+
+/**
+ * What chance (frequency) needs of a question set, gathered one question at a time: per type,
+ * how often each numerical ground truth and each correct option text occurs (bounded by the
+ * distinct answers, not by the questions).
+ *
+ * @example
+ * ```ts
+ * const q = (id: string, truth: number) => ({ id, questionType: "object_counting", question: "",
+ *   options: [], groundTruth: truth, line: 1, kind: "na" as const, target: String(truth), truth });
+ * const stats = new FrequencyStats();
+ * for (const x of [q("1", 2), q("2", 2), q("3", 4)]) stats.add(x);
+ * if (stats.answerer()(q("3", 4)) !== "2") throw new Error();
+ * ```
+ */
+export class FrequencyStats {
+  #numbers = new Map<string, Map<number, number>>();
+  #texts = new Map<string, Map<string, number>>();
+
+  /** Counts one question's answer. */
+  add(q: ScorableQuestion): void {
     if (q.kind === "na") {
-      const m = numbers.get(q.questionType) ?? new Map<number, number>();
-      numbers.set(q.questionType, m);
+      const m = this.#numbers.get(q.questionType) ?? new Map<number, number>();
+      this.#numbers.set(q.questionType, m);
       m.set(q.truth, (m.get(q.truth) ?? 0) + 1);
     } else {
-      const m = texts.get(q.questionType) ?? new Map<string, number>();
-      texts.set(q.questionType, m);
+      const m = this.#texts.get(q.questionType) ?? new Map<string, number>();
+      this.#texts.set(q.questionType, m);
       const t = correctText(q);
       m.set(t, (m.get(t) ?? 0) + 1);
     }
   }
-  const modal = new Map(
-    [...numbers].map(([type, m]) => [type, [...m].sort(byCountThenKey)[0][0]]),
-  );
-  const out = new Map<string, string>();
-  for (const q of set.questions) {
-    if (q.kind === "na") {
-      out.set(q.id, String(modal.get(q.questionType)));
-      continue;
-    }
-    const counts = texts.get(q.questionType)!;
-    const ranked = q.options.map((o, i) => ({ ...optionParts(o, i), i }))
-      .map((p) => ({ ...p, count: counts.get(p.text) ?? 0 }))
-      .sort((a, b) =>
-        b.count - a.count || (a.text < b.text ? -1 : a.text > b.text ? 1 : 0) || a.i - b.i
-      );
-    out.set(q.id, ranked.length ? ranked[0].letter : "");
+
+  /** The frequency baseline's answer to a question of the counted set. */
+  answerer(): (q: ScorableQuestion) => string {
+    const modal = new Map(
+      [...this.#numbers].map(([type, m]) => [type, [...m].sort(byCountThenKey)[0][0]]),
+    );
+    const texts = this.#texts;
+    return (q) => {
+      if (q.kind === "na") return String(modal.get(q.questionType));
+      const counts = texts.get(q.questionType)!;
+      const ranked = q.options.map((o, i) => ({ ...optionParts(o, i), i }))
+        .map((p) => ({ ...p, count: counts.get(p.text) ?? 0 }))
+        .sort((a, b) =>
+          b.count - a.count || (a.text < b.text ? -1 : a.text > b.text ? 1 : 0) || a.i - b.i
+        );
+      return ranked.length ? ranked[0].letter : "";
+    };
   }
-  return out;
 }
 
 /**
@@ -147,8 +175,11 @@ export function frequencyPredictions(set: PreparedSet): Map<string, string> {
  * if (s.overall !== 1) throw new Error();
  * ```
  */
-export function chanceFrequency(set: PreparedSet): BenchScores {
-  return aggregateScores(set.bench, scoreQuestions(set, frequencyPredictions(set)));
+export function chanceFrequency(set: PreparedSet, rules: ScoringRules = "vsibench"): BenchScores {
+  const answer = frequencyAnswerer(set);
+  const acc = new ScoreAccumulator();
+  for (const q of set.questions) acc.add(scoreQuestion(q, answer(q), "skip", rules));
+  return acc.scores(set.bench);
 }
 
 /**

@@ -11,7 +11,13 @@ import { chanceFrequency, chanceRandom } from "./baselines.ts";
 import { type Benchmark, BENCHMARKS, type BenchName, detectBenchmark } from "./benchmarks.ts";
 import type { EvalQuestion, PredictionSet, QuestionSet } from "./records.ts";
 import type { EvalReport, ModelRun } from "./report.ts";
-import { type MissingPolicy, prepareQuestions, scorePredictions } from "./score.ts";
+import type { ScoringRules } from "./rules.ts";
+import {
+  type MissingPolicy,
+  type PreparedSet,
+  prepareQuestions,
+  scorePredictions,
+} from "./score.ts";
 import { vsiBenchPrunedIds } from "./vsibench_pruned.ts";
 
 /** Which questions of VSI-Bench to score. */
@@ -24,6 +30,8 @@ export interface EvaluateOptions {
   /** `debiased` keeps VSI-Bench questions whose ids bias pruning did not remove. */
   subset?: Subset;
   missing?: MissingPolicy;
+  /** Scoring rules (eval/rules.ts; default `vsibench`, the published ones). */
+  rules?: ScoringRules;
 }
 
 /** A model's answers to score: a predictions file as read, or a map from id to answer. */
@@ -78,6 +86,31 @@ export function evaluate(
   models: readonly ModelAnswers[],
   options: EvaluateOptions = {},
 ): EvalReport {
+  const { bench, subset, questions } = selectQuestions(set, options);
+  const prepared = prepareQuestions(bench, questions, set.file);
+  const missing = options.missing ?? "skip";
+  const rules = options.rules ?? "vsibench";
+  const runs: ModelRun[] = models.map((m) => {
+    const { results, scores } = scorePredictions(prepared, m.predictions, missing, rules);
+    const file = m.predictions instanceof Map ? undefined : (m.predictions as PredictionSet);
+    return {
+      name: m.name,
+      file: file?.file,
+      format: file?.format,
+      scores,
+      results,
+      questions: results.length,
+      unknownIds: file?.unknownIds ?? [],
+    };
+  });
+  return report(set.file, prepared, questions.length, subset, missing, rules, runs);
+}
+
+/** The benchmark (chosen or detected) and the questions of the subset. */
+function selectQuestions(
+  set: QuestionSet,
+  options: EvaluateOptions,
+): { bench: Benchmark; subset: Subset; questions: EvalQuestion[] } {
   const bench: Benchmark | undefined = !options.bench || options.bench === "auto"
     ? detectBenchmark(set.questions.map((q) => q.questionType))
     : BENCHMARKS[options.bench];
@@ -94,29 +127,28 @@ export function evaluate(
     throw new DataError(set.file, "subset", "VSI-Bench questions for the debiased subset");
   }
   const questions = subset === "debiased" ? debiasedSubset(set.questions, set.file) : set.questions;
-  const prepared = prepareQuestions(bench, questions, set.file);
-  const missing = options.missing ?? "skip";
-  const runs: ModelRun[] = models.map((m) => {
-    const { results, scores } = scorePredictions(prepared, m.predictions, missing);
-    const file = m.predictions instanceof Map ? undefined : (m.predictions as PredictionSet);
-    return {
-      name: m.name,
-      file: file?.file,
-      format: file?.format,
-      scores,
-      results,
-      unknownIds: file?.unknownIds ?? [],
-    };
-  });
+  return { bench, subset, questions };
+}
+
+function report(
+  questionsFile: string,
+  prepared: PreparedSet,
+  questionsRead: number,
+  subset: Subset,
+  missing: MissingPolicy,
+  rules: ScoringRules,
+  models: ModelRun[],
+): EvalReport {
   return {
-    bench,
-    questionsFile: set.file,
+    bench: prepared.bench,
+    questionsFile,
     subset,
-    questionsRead: questions.length,
+    questionsRead,
     excluded: prepared.excluded,
     missing,
-    models: runs,
+    rules,
+    models,
     chanceRandom: chanceRandom(prepared),
-    chanceFrequency: chanceFrequency(prepared),
+    chanceFrequency: chanceFrequency(prepared, rules),
   };
 }

@@ -15,6 +15,7 @@
  */
 
 import { DataError } from "../io/errors.ts";
+import { fileHead, readLines } from "../io/lines.ts";
 
 /** One benchmark question, as scoring and prompting need it. */
 export interface EvalQuestion {
@@ -171,6 +172,94 @@ function idOf(v: unknown): string | undefined {
   return undefined;
 }
 
+/** Options of reading questions. */
+export interface QuestionReadOptions {
+  /**
+   * Keep only what scoring needs (id, type, options, answers, line): the question text, video
+   * and frame fields are left out, for scoring question sets of millions.
+   */
+  lean?: boolean;
+}
+
+/**
+ * Strings a lean read keeps once however often they occur (question types, option texts,
+ * answers); cleared when it grows past a million, so that it stays bounded.
+ */
+const interned = new Map<string, string>();
+function intern(s: string): string {
+  let v = interned.get(s);
+  if (v === undefined) {
+    if (interned.size >= 1_000_000) interned.clear();
+    interned.set(s, v = s);
+  }
+  return v;
+}
+
+/**
+ * One question record checked and read (`seen`: the ids so far, with their lines).
+ */
+function questionFromRecord(
+  value: unknown,
+  line: number,
+  file: string,
+  seen: Map<string, number>,
+  lean = false,
+): EvalQuestion {
+  const where = `${file}:${line}`;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new DataError(where, "record", "a JSON object", describe(value));
+  }
+  const r = value as Json;
+  const id = idOf(r.id);
+  if (id === undefined) throw new DataError(where, "id", "a string or integer", describe(r.id));
+  if (seen.has(id)) {
+    throw new DataError(where, "id", `a unique id (${id} is also on line ${seen.get(id)})`);
+  }
+  seen.set(id, line);
+  if (typeof r.question_type !== "string") {
+    throw new DataError(where, "question_type", "a string", describe(r.question_type));
+  }
+  const gt = r.ground_truth;
+  if (typeof gt !== "string" && typeof gt !== "number") {
+    throw new DataError(where, "ground_truth", "a string or number", describe(gt));
+  }
+  const options = r.options ?? [];
+  if (!Array.isArray(options) || options.some((o) => typeof o !== "string")) {
+    throw new DataError(where, "options", "a list of strings", describe(r.options));
+  }
+  if (r.mc_answer !== undefined && r.mc_answer !== null && typeof r.mc_answer !== "string") {
+    throw new DataError(where, "mc_answer", "a letter", describe(r.mc_answer));
+  }
+  if (lean) {
+    // Options, answers and letters repeat across a set: one string each.
+    const q: EvalQuestion = {
+      id,
+      questionType: intern(r.question_type),
+      question: "",
+      options: (options as string[]).map(intern),
+      groundTruth: typeof gt === "string" ? intern(gt) : gt,
+      line,
+    };
+    if (typeof r.mc_answer === "string") q.mcAnswer = intern(r.mc_answer);
+    return q;
+  }
+  const q: EvalQuestion = {
+    id,
+    rawId: r.id as string | number,
+    questionType: r.question_type,
+    question: typeof r.question === "string" ? r.question : "",
+    options: options as string[],
+    groundTruth: gt,
+    line,
+  };
+  if (typeof r.mc_answer === "string") q.mcAnswer = r.mc_answer;
+  if (typeof r.dataset === "string") q.dataset = r.dataset;
+  if (typeof r.scene_name === "string") q.sceneName = r.scene_name;
+  if (typeof r.video_path === "string") q.videoPath = r.video_path;
+  if (Array.isArray(r.frame_indices)) q.frameIndices = r.frame_indices as number[];
+  return q;
+}
+
 /**
  * Parses a question set (JSON lines or a JSON array). Every record needs `id` (string or
  * integer, unique), `question_type` and `ground_truth`; `options` is a list of strings or
@@ -187,56 +276,90 @@ function idOf(v: unknown): string | undefined {
  */
 export function parseQuestions(text: string, file: string): QuestionSet {
   const seen = new Map<string, number>();
-  const questions = parseRecords(text, file).map(({ value, line }) => {
-    const where = `${file}:${line}`;
-    if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      throw new DataError(where, "record", "a JSON object", describe(value));
-    }
-    const r = value as Json;
-    const id = idOf(r.id);
-    if (id === undefined) throw new DataError(where, "id", "a string or integer", describe(r.id));
-    if (seen.has(id)) {
-      throw new DataError(where, "id", `a unique id (${id} is also on line ${seen.get(id)})`);
-    }
-    seen.set(id, line);
-    if (typeof r.question_type !== "string") {
-      throw new DataError(where, "question_type", "a string", describe(r.question_type));
-    }
-    const gt = r.ground_truth;
-    if (typeof gt !== "string" && typeof gt !== "number") {
-      throw new DataError(where, "ground_truth", "a string or number", describe(gt));
-    }
-    const options = r.options ?? [];
-    if (!Array.isArray(options) || options.some((o) => typeof o !== "string")) {
-      throw new DataError(where, "options", "a list of strings", describe(r.options));
-    }
-    if (r.mc_answer !== undefined && r.mc_answer !== null && typeof r.mc_answer !== "string") {
-      throw new DataError(where, "mc_answer", "a letter", describe(r.mc_answer));
-    }
-    const q: EvalQuestion = {
-      id,
-      rawId: r.id as string | number,
-      questionType: r.question_type,
-      question: typeof r.question === "string" ? r.question : "",
-      options: options as string[],
-      groundTruth: gt,
-      line,
-    };
-    if (typeof r.mc_answer === "string") q.mcAnswer = r.mc_answer;
-    if (typeof r.dataset === "string") q.dataset = r.dataset;
-    if (typeof r.scene_name === "string") q.sceneName = r.scene_name;
-    if (typeof r.video_path === "string") q.videoPath = r.video_path;
-    if (Array.isArray(r.frame_indices)) q.frameIndices = r.frame_indices as number[];
-    return q;
-  });
+  const questions = parseRecords(text, file).map(({ value, line }) =>
+    questionFromRecord(value, line, file, seen)
+  );
   return { file, questions };
 }
 
-/** Reads a question set file (lines that are not valid UTF-8 in `invalidUtf8Lines`). */
-export async function readQuestions(path: string): Promise<QuestionSet> {
-  const { text, invalidLines } = await readUtf8(path);
-  const set = parseQuestions(text, path);
-  if (invalidLines.length) set.invalidUtf8Lines = invalidLines;
+/**
+ * The records of a file, as {@link parseRecords} reads its text, but JSON lines are read a
+ * line at a time (a file of any size; one JSON document is read whole). Lines that are not
+ * valid UTF-8 are added to `invalid`.
+ */
+async function* streamRecords(
+  path: string,
+  invalid: number[],
+): AsyncGenerator<{ value: unknown; line: number }> {
+  const head = await fileHead(path, 1);
+  let whole = head === "[";
+  if (head === "{") {
+    for await (const l of readLines(path)) {
+      if (l.text.trim() === "") continue;
+      whole = !isJson(l.text);
+      break;
+    }
+  }
+  if (whole) {
+    const { text, invalidLines } = await readUtf8(path);
+    invalid.push(...invalidLines);
+    yield* parseRecords(text, path);
+    return;
+  }
+  let first: { value: unknown; line: number } | undefined;
+  let count = 0;
+  for await (const l of readLines(path)) {
+    if (l.invalidUtf8) invalid.push(l.number);
+    const t = l.text.trim();
+    if (t === "") continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(t);
+    } catch (e) {
+      throw new DataError(`${path}:${l.number}`, "line", "one JSON object", errText(e));
+    }
+    if (++count === 1) {
+      first = { value, line: l.number };
+      continue;
+    }
+    if (count === 2) yield first!;
+    yield { value, line: l.number };
+  }
+  if (count === 1) {
+    // A one-line {"logs": [...]} file (older lmms-eval) or JSON array.
+    const v = first!.value;
+    const list = Array.isArray(v) ? v : Array.isArray((v as Json)?.logs) ? (v as Json).logs : null;
+    if (Array.isArray(list)) {
+      yield* list.map((value, i) => ({ value, line: i + 1 }));
+    } else yield first!;
+  }
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Reads a question set file (lines that are not valid UTF-8 in `invalidUtf8Lines`). JSON lines
+ * are read a line at a time; with `lean`, only what scoring needs is kept of each record.
+ */
+export async function readQuestions(
+  path: string,
+  options: QuestionReadOptions = {},
+): Promise<QuestionSet> {
+  const seen = new Map<string, number>();
+  const invalid: number[] = [];
+  const questions: EvalQuestion[] = [];
+  for await (const { value, line } of streamRecords(path, invalid)) {
+    questions.push(questionFromRecord(value, line, path, seen, options.lean));
+  }
+  const set: QuestionSet = { file: path, questions };
+  if (invalid.length) set.invalidUtf8Lines = invalid;
   return set;
 }
 
@@ -258,6 +381,65 @@ function sampleId(r: Json): string | undefined {
     }
   }
   return undefined;
+}
+
+/** Reads predictions one record at a time, calling `onAnswer` for each. */
+class PredictionReader {
+  format: PredictionSet["format"] | undefined;
+
+  constructor(
+    readonly file: string,
+    readonly questionIds: (position: number) => string | undefined,
+  ) {}
+
+  /** One record: its id and answer. */
+  read(value: unknown, line: number): { id: string; prediction: string | null } {
+    const where = `${this.file}:${line}`;
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      throw new DataError(where, "record", "a JSON object", describe(value));
+    }
+    const r = value as Json;
+    const lmms = "resps" in r || "filtered_resps" in r;
+    if (this.format !== undefined && this.format !== (lmms ? "lmms-eval" : "jsonl")) {
+      throw new DataError(where, "record", "the same format as the lines before it");
+    }
+    this.format = lmms ? "lmms-eval" : "jsonl";
+    let id: string | undefined, prediction: string | null;
+    if (lmms) {
+      id = sampleId(r);
+      if (id === undefined && typeof r.doc_id === "number" && Number.isInteger(r.doc_id)) {
+        id = this.questionIds(r.doc_id) ?? `doc_id ${r.doc_id}`;
+      }
+      if (id === undefined) throw new DataError(where, "doc.id", "the question id or a doc_id");
+      const s = firstString(r.filtered_resps) ?? firstString(r.resps);
+      if (s === undefined) {
+        throw new DataError(
+          where,
+          "filtered_resps",
+          "a response string",
+          describe(r.filtered_resps),
+        );
+      }
+      prediction = s;
+    } else {
+      id = idOf(r.id);
+      if (id === undefined) throw new DataError(where, "id", "a string or integer", describe(r.id));
+      const p = r.prediction;
+      if (p !== null && typeof p !== "string" && typeof p !== "number") {
+        throw new DataError(where, "prediction", "a string, a number or null", describe(p));
+      }
+      prediction = p === null ? null : String(p);
+    }
+    return { id, prediction };
+  }
+
+  duplicate(id: string, line: number, firstLine: number): DataError {
+    return new DataError(
+      `${this.file}:${line}`,
+      "id",
+      `one answer per question (${id} is also on line ${firstLine})`,
+    );
+  }
 }
 
 /**
@@ -282,67 +464,109 @@ export function parsePredictions(
   const known = new Set(questions.map((q) => q.id));
   const byId = new Map<string, Prediction>();
   const unknownIds: string[] = [];
-  let format: PredictionSet["format"] | undefined;
+  const reader = new PredictionReader(file, (i) => questions[i]?.id);
   for (const { value, line } of parseRecords(text, file)) {
-    const where = `${file}:${line}`;
-    if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      throw new DataError(where, "record", "a JSON object", describe(value));
-    }
-    const r = value as Json;
-    const lmms = "resps" in r || "filtered_resps" in r;
-    if (format !== undefined && format !== (lmms ? "lmms-eval" : "jsonl")) {
-      throw new DataError(where, "record", "the same format as the lines before it");
-    }
-    format = lmms ? "lmms-eval" : "jsonl";
-    let id: string | undefined, prediction: string | null;
-    if (lmms) {
-      id = sampleId(r);
-      if (id === undefined && typeof r.doc_id === "number" && Number.isInteger(r.doc_id)) {
-        id = questions[r.doc_id]?.id ?? `doc_id ${r.doc_id}`;
-      }
-      if (id === undefined) throw new DataError(where, "doc.id", "the question id or a doc_id");
-      const s = firstString(r.filtered_resps) ?? firstString(r.resps);
-      if (s === undefined) {
-        throw new DataError(
-          where,
-          "filtered_resps",
-          "a response string",
-          describe(r.filtered_resps),
-        );
-      }
-      prediction = s;
-    } else {
-      id = idOf(r.id);
-      if (id === undefined) throw new DataError(where, "id", "a string or integer", describe(r.id));
-      const p = r.prediction;
-      if (p !== null && typeof p !== "string" && typeof p !== "number") {
-        throw new DataError(where, "prediction", "a string, a number or null", describe(p));
-      }
-      prediction = p === null ? null : String(p);
-    }
-    if (byId.has(id)) {
-      throw new DataError(
-        where,
-        "id",
-        `one answer per question (${id} is also on line ${byId.get(id)!.line})`,
-      );
-    }
+    const { id, prediction } = reader.read(value, line);
+    if (byId.has(id)) throw reader.duplicate(id, line, byId.get(id)!.line);
     byId.set(id, { id, prediction, line });
     if (!known.has(id)) unknownIds.push(id);
   }
-  return { file, format: format ?? "jsonl", byId, unknownIds };
+  return { file, format: reader.format ?? "jsonl", byId, unknownIds };
 }
 
 /**
  * Reads a predictions file and matches it to `questions` (lines that are not valid UTF-8 in
- * `invalidUtf8Lines`).
+ * `invalidUtf8Lines`). JSON lines are read a line at a time.
  */
 export async function readPredictions(
   path: string,
   questions: readonly EvalQuestion[],
 ): Promise<PredictionSet> {
-  const { text, invalidLines } = await readUtf8(path);
-  const set = parsePredictions(text, path, questions);
-  if (invalidLines.length) set.invalidUtf8Lines = invalidLines;
+  const known = new Set(questions.map((q) => q.id));
+  const byId = new Map<string, Prediction>();
+  const unknownIds: string[] = [];
+  const invalid: number[] = [];
+  const reader = new PredictionReader(path, (i) => questions[i]?.id);
+  for await (const { value, line } of streamRecords(path, invalid)) {
+    const { id, prediction } = reader.read(value, line);
+    if (byId.has(id)) throw reader.duplicate(id, line, byId.get(id)!.line);
+    byId.set(id, { id, prediction, line });
+    if (!known.has(id)) unknownIds.push(id);
+  }
+  const set: PredictionSet = { file: path, format: reader.format ?? "jsonl", byId, unknownIds };
+  if (invalid.length) set.invalidUtf8Lines = invalid;
   return set;
+}
+
+/**
+ * The records of a question file one at a time, each checked as {@link readQuestions} checks
+ * it but for unique ids (the caller's: a stream keeps nothing per question). With `lean`, only
+ * what scoring needs is kept of each (see {@link QuestionReadOptions}). Lines that are not valid
+ * UTF-8 are added to `invalid`.
+ *
+ * @example
+ * ```ts
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/q.jsonl`, '{"id": 1, "question_type": "t", "ground_truth": 2}\n');
+ * for await (const q of streamQuestions(`${dir}/q.jsonl`)) if (q.id !== "1") throw new Error();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function* streamQuestions(
+  path: string,
+  options: QuestionReadOptions & { invalid?: number[] } = {},
+): AsyncGenerator<EvalQuestion> {
+  const unchecked = { has: () => false, get: () => undefined, set() {} };
+  for await (const { value, line } of streamRecords(path, options.invalid ?? [])) {
+    yield questionFromRecord(
+      value,
+      line,
+      path,
+      unchecked as unknown as Map<string, number>,
+      options.lean,
+    );
+  }
+}
+
+/**
+ * The answers of a predictions file one at a time (`{id, prediction}` lines or lmms-eval
+ * samples; see {@link parsePredictions}), without the duplicate check (the caller's). `idAt`
+ * gives the id of the question at a position (lmms-eval's `doc_id`).
+ */
+export async function* streamPredictions(
+  path: string,
+  idAt: (position: number) => string | undefined,
+  invalid: number[] = [],
+  onFormat?: (format: PredictionSet["format"]) => void,
+): AsyncGenerator<Prediction> {
+  const reader = new PredictionReader(path, idAt);
+  for await (const { value, line } of streamRecords(path, invalid)) {
+    const { id, prediction } = reader.read(value, line);
+    onFormat?.(reader.format!);
+    yield { id, prediction, line };
+  }
+}
+
+/** The error of a second answer to one question (on `line`; the first on `firstLine`). */
+export function duplicateAnswer(
+  file: string,
+  id: string,
+  line: number,
+  firstLine: number,
+): DataError {
+  return new PredictionReader(file, () => undefined).duplicate(id, line, firstLine);
+}
+
+/** The error of a question id given twice (on `line`; first on `firstLine`). */
+export function duplicateQuestion(
+  file: string,
+  id: string,
+  line: number,
+  firstLine: number,
+): DataError {
+  return new DataError(
+    `${file}:${line}`,
+    "id",
+    `a unique id (${id} is also on line ${firstLine})`,
+  );
 }

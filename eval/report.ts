@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { writeFileAtomic } from "../io/atomic.ts";
 import type { Benchmark } from "./benchmarks.ts";
 import { barChartSvg, BASELINE_COLOR, SERIES_COLORS } from "./chart.ts";
+import { RULES_DESCRIPTION, type ScoringRules } from "./rules.ts";
 import type { BenchScores, ExcludedQuestion, MissingPolicy, QuestionResult } from "./score.ts";
 
 /** One scored model. */
@@ -19,7 +20,13 @@ export interface ModelRun {
   file?: string;
   format?: string;
   scores: BenchScores;
+  /**
+   * Per question (in memory only from {@link evaluate}: a streamed run writes them to
+   * `per_question.jsonl` as it scores, and leaves this empty).
+   */
   results: QuestionResult[];
+  /** Questions scored for this model (the length of `results` when it is kept). */
+  questions: number;
   /** Prediction ids that are not in the question set. */
   unknownIds: string[];
 }
@@ -34,6 +41,8 @@ export interface EvalReport {
   questionsRead: number;
   excluded: ExcludedQuestion[];
   missing: MissingPolicy;
+  /** The scoring rules applied (eval/rules.ts); absent means `vsibench`. */
+  rules?: ScoringRules;
   models: ModelRun[];
   chanceRandom: BenchScores;
   chanceFrequency: BenchScores;
@@ -100,8 +109,8 @@ export function reportMarkdown(r: EvalReport): string {
   lines.push(
     `Questions: \`${r.questionsFile}\`, ${r.questionsRead} read, ${scored} scored` +
       (r.excluded.length ? `, ${r.excluded.length} left out (listed below)` : "") +
-      `; subset: ${r.subset}. Scoring as lmms-eval's ${b.title} task (first token, trailing dots ` +
-      `stripped, case-insensitive letter match; MRA over 10 thresholds 0.50..0.95).`,
+      `; subset: ${r.subset}. Scoring rules: \`${r.rules ?? "vsibench"}\`, ` +
+      `${RULES_DESCRIPTION[r.rules ?? "vsibench"]}.`,
     "",
   );
   for (const m of r.models) {
@@ -252,6 +261,7 @@ export function reportJson(r: EvalReport): unknown {
   });
   return {
     bench: r.bench.name,
+    rules: r.rules ?? "vsibench",
     questions_file: r.questionsFile,
     subset: r.subset,
     questions_read: r.questionsRead,
@@ -287,20 +297,32 @@ export function reportJson(r: EvalReport): unknown {
 export function reportPerQuestion(r: EvalReport): string {
   const lines: string[] = [];
   for (const m of r.models) {
-    for (const q of m.results) {
-      lines.push(JSON.stringify({
-        model: m.name,
-        id: q.id,
-        question_type: q.questionType,
-        kind: q.kind,
-        target: q.target,
-        prediction: q.prediction,
-        parsed: q.parsed,
-        score: q.score,
-      }));
-    }
+    for (const q of m.results) lines.push(perQuestionLine(m.name, q));
   }
   return lines.join("\n") + (lines.length ? "\n" : "");
+}
+
+/**
+ * One line of `per_question.jsonl` (without its newline).
+ *
+ * @example
+ * ```ts
+ * const line = perQuestionLine("m", { id: "1", questionType: "object_counting", kind: "na",
+ *   target: "4", prediction: "4", parsed: "4", score: 1 });
+ * if (JSON.parse(line).model !== "m") throw new Error();
+ * ```
+ */
+export function perQuestionLine(model: string, q: QuestionResult): string {
+  return JSON.stringify({
+    model,
+    id: q.id,
+    question_type: q.questionType,
+    kind: q.kind,
+    target: q.target,
+    prediction: q.prediction,
+    parsed: q.parsed,
+    score: q.score,
+  });
 }
 
 /**
@@ -336,7 +358,8 @@ export function reportSvg(r: EvalReport): string {
 }
 
 /**
- * Writes the five report files into `dir` (created if needed), each atomically.
+ * Writes the five report files into `dir` (created if needed), each atomically (with
+ * `perQuestion: false`, all but `per_question.jsonl`, which a streamed run writes itself).
  *
  * @example
  * ```ts
@@ -349,15 +372,21 @@ export function reportSvg(r: EvalReport): string {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function writeReport(r: EvalReport, dir: string): Promise<string[]> {
+export async function writeReport(
+  r: EvalReport,
+  dir: string,
+  options: { perQuestion?: boolean } = {},
+): Promise<string[]> {
   await Deno.mkdir(dir, { recursive: true });
-  const files: [string, string][] = [
-    ["report.md", reportMarkdown(r)],
-    ["scores.csv", reportCsv(r)],
-    ["scores.json", JSON.stringify(reportJson(r), null, 2) + "\n"],
-    ["per_question.jsonl", reportPerQuestion(r)],
-    ["scores.svg", reportSvg(r)],
+  const files: [string, () => string][] = [
+    ["report.md", () => reportMarkdown(r)],
+    ["scores.csv", () => reportCsv(r)],
+    ["scores.json", () => JSON.stringify(reportJson(r), null, 2) + "\n"],
+    ["per_question.jsonl", () => reportPerQuestion(r)],
+    ["scores.svg", () => reportSvg(r)],
   ];
-  for (const [name, text] of files) await writeFileAtomic(join(dir, name), text);
+  // A streamed run has written per_question.jsonl itself (options.perQuestion false).
+  const kept = files.filter(([name]) => options.perQuestion !== false || !name.startsWith("per_"));
+  for (const [name, text] of kept) await writeFileAtomic(join(dir, name), text());
   return files.map(([name]) => join(dir, name));
 }

@@ -17,6 +17,7 @@ import {
 import { meanRelativeAccuracy, pandasMean, pythonMean } from "./metrics.ts";
 import { exactMatch, fuzzyMatch, pythonFloat } from "./parse.ts";
 import type { EvalQuestion, PredictionSet } from "./records.ts";
+import { extractNumber, type ScoringRules } from "./rules.ts";
 
 /** A question ready to score: its answer kind and target resolved. */
 export interface ScorableQuestion extends EvalQuestion {
@@ -66,50 +67,79 @@ export function prepareQuestions(
   const out: ScorableQuestion[] = [];
   const excluded: ExcludedQuestion[] = [];
   for (const q of questions) {
-    const where = `${file}: id ${q.id}`;
-    const leave = (reason: string) =>
-      excluded.push({ id: q.id, questionType: q.questionType, reason: `${where}: ${reason}` });
-    const kind = answerKind(bench, q.questionType);
-    if (!kind) {
-      leave(`question_type: expected a ${bench.title} type, got ${q.questionType}`);
-      continue;
-    }
-    if (kind === "mca") {
-      const target = q.mcAnswer ?? q.groundTruth;
-      if (typeof target !== "string") {
-        leave(`mc_answer: expected the answer letter, got ${JSON.stringify(target)}`);
-        continue;
-      }
-      out.push({ ...q, kind, target, truth: NaN });
-    } else {
-      const truth = typeof q.groundTruth === "number" ? q.groundTruth : pythonFloat(q.groundTruth);
-      if (truth === undefined || !Number.isFinite(truth) || truth === 0) {
-        leave(
-          `ground_truth: expected a non-zero number, got ${JSON.stringify(q.groundTruth)}`,
-        );
-        continue;
-      }
-      out.push({ ...q, kind, target: String(q.groundTruth), truth });
-    }
+    const p = prepareQuestion(bench, q, file);
+    if ("reason" in p) excluded.push(p);
+    else out.push(p);
   }
   return { bench, questions: out, excluded };
 }
 
 /**
+ * One question of {@link prepareQuestions}: ready to score, or left out with its reason. With
+ * `inPlace`, the question itself gets the fields (a caller that owns it saves a copy).
+ *
+ * @example
+ * ```ts
+ * import { VSI_BENCH } from "./benchmarks.ts";
+ * const q = { id: "1", questionType: "route_planning", question: "", options: [], groundTruth: "B", line: 1 };
+ * const p = prepareQuestion(VSI_BENCH, q, "q.jsonl");
+ * if ("reason" in p || p.target !== "B") throw new Error();
+ * ```
+ */
+export function prepareQuestion(
+  bench: Benchmark,
+  q: EvalQuestion,
+  file: string,
+  inPlace = false,
+): ScorableQuestion | ExcludedQuestion {
+  const leave = (reason: string): ExcludedQuestion => ({
+    id: q.id,
+    questionType: q.questionType,
+    reason: `${file}: id ${q.id}: ${reason}`,
+  });
+  const scorable = (extra: Pick<ScorableQuestion, "kind" | "target" | "truth">) =>
+    inPlace ? Object.assign(q, extra) : { ...q, ...extra };
+  const kind = answerKind(bench, q.questionType);
+  if (!kind) return leave(`question_type: expected a ${bench.title} type, got ${q.questionType}`);
+  if (kind === "mca") {
+    const target = q.mcAnswer ?? q.groundTruth;
+    if (typeof target !== "string") {
+      return leave(`mc_answer: expected the answer letter, got ${JSON.stringify(target)}`);
+    }
+    return scorable({ kind, target, truth: NaN });
+  }
+  const truth = typeof q.groundTruth === "number" ? q.groundTruth : pythonFloat(q.groundTruth);
+  if (truth === undefined || !Number.isFinite(truth) || truth === 0) {
+    return leave(`ground_truth: expected a non-zero number, got ${JSON.stringify(q.groundTruth)}`);
+  }
+  return scorable({ kind, target: String(q.groundTruth), truth });
+}
+
+/**
  * One answer's score: accuracy (0 or 1) for multiple choice, MRA for numbers; `parsed` is the
- * token the scorer read.
+ * token the scorer read (under `lmms-eval-latest`, a numerical answer's extracted number, or
+ * `""` when it has none). See eval/rules.ts for the two rule sets.
  *
  * @example
  * ```ts
  * const q = { kind: "mca" as const, target: "A", truth: NaN };
  * if (scoreAnswer(q, "A. chair").score !== 1 || scoreAnswer(q, "(A)").score !== 0) throw new Error();
- * if (scoreAnswer({ kind: "na", target: "3", truth: 3 }, "3.5m").score !== 0) throw new Error();
+ * const na = { kind: "na" as const, target: "4", truth: 4 };
+ * if (scoreAnswer(na, "5m").score !== 0) throw new Error("vsibench: not a number");
+ * if (scoreAnswer(na, "5m", "lmms-eval-latest").score !== 0.6) throw new Error();
  * ```
  */
 export function scoreAnswer(
   q: Pick<ScorableQuestion, "kind" | "target" | "truth">,
   prediction: string,
+  rules: ScoringRules = "vsibench",
 ): { parsed: string; score: number } {
+  if (q.kind === "na" && rules === "lmms-eval-latest") {
+    const value = extractNumber(prediction);
+    // None -> TypeError in the metric -> lmms-eval's worst case, 0.
+    if (value === undefined) return { parsed: "", score: 0 };
+    return { parsed: String(value), score: meanRelativeAccuracy(value, q.truth) };
+  }
   const parsed = fuzzyMatch(prediction);
   if (q.kind === "mca") return { parsed, score: exactMatch(parsed, q.target) };
   const value = pythonFloat(parsed);
@@ -151,15 +181,31 @@ export function scoreQuestions(
   set: PreparedSet,
   predictions: ReadonlyMap<string, string | null>,
   missing: MissingPolicy = "skip",
+  rules: ScoringRules = "vsibench",
 ): QuestionResult[] {
-  return set.questions.map((q) => {
-    const prediction = predictions.get(q.id) ?? null;
-    const base = { id: q.id, questionType: q.questionType, kind: q.kind, target: q.target };
-    if (prediction === null) {
-      return { ...base, prediction, parsed: null, score: missing === "zero" ? 0 : null };
-    }
-    return { ...base, prediction, ...scoreAnswer(q, prediction) };
-  });
+  return set.questions.map((q) => scoreQuestion(q, predictions.get(q.id) ?? null, missing, rules));
+}
+
+/**
+ * One question's result for one answer (`null`: none).
+ *
+ * @example
+ * ```ts
+ * const q = { id: "1", questionType: "object_counting", kind: "na" as const, target: "4", truth: 4 };
+ * if (scoreQuestion(q, "4").score !== 1 || scoreQuestion(q, null, "zero").score !== 0) throw new Error();
+ * ```
+ */
+export function scoreQuestion(
+  q: Pick<ScorableQuestion, "id" | "questionType" | "kind" | "target" | "truth">,
+  prediction: string | null,
+  missing: MissingPolicy = "skip",
+  rules: ScoringRules = "vsibench",
+): QuestionResult {
+  const base = { id: q.id, questionType: q.questionType, kind: q.kind, target: q.target };
+  if (prediction === null) {
+    return { ...base, prediction, parsed: null, score: missing === "zero" ? 0 : null };
+  }
+  return { ...base, prediction, ...scoreAnswer(q, prediction, rules) };
 }
 
 /** Per question type: counts and the mean score. */
@@ -218,58 +264,110 @@ export function aggregateScores(
   bench: Benchmark,
   results: readonly QuestionResult[],
 ): BenchScores {
-  const byType = new Map<string, { kind: AnswerKind; values: number[]; n: number; miss: number }>();
-  let missing = 0;
-  for (const r of results) {
-    let t = byType.get(r.questionType);
-    if (!t) byType.set(r.questionType, t = { kind: r.kind, values: [], n: 0, miss: 0 });
+  const acc = new ScoreAccumulator();
+  for (const r of results) acc.add(r);
+  return acc.scores(bench);
+}
+
+/**
+ * {@link aggregateScores} one result at a time, holding 8 bytes per scored question (the
+ * per-type means need every score, in order, for numpy's pairwise sum), so that a run scores
+ * millions of answers without keeping their results.
+ *
+ * @example
+ * ```ts
+ * import { VSI_BENCH } from "./benchmarks.ts";
+ * const acc = new ScoreAccumulator();
+ * acc.add({ questionType: "route_planning", kind: "mca", prediction: "A", score: 1 });
+ * acc.add({ questionType: "route_planning", kind: "mca", prediction: null, score: null });
+ * const s = acc.scores(VSI_BENCH);
+ * if (s.overall !== 1 || s.missing !== 1 || s.types[0].questions !== 2) throw new Error();
+ * ```
+ */
+export class ScoreAccumulator {
+  #byType = new Map<
+    string,
+    { kind: AnswerKind; values: Float64Array; size: number; n: number; miss: number }
+  >();
+  #missing = 0;
+
+  /** Adds one question's result. */
+  add(r: Pick<QuestionResult, "questionType" | "kind" | "prediction" | "score">): void {
+    let t = this.#byType.get(r.questionType);
+    if (!t) {
+      t = { kind: r.kind, values: new Float64Array(64), size: 0, n: 0, miss: 0 };
+      this.#byType.set(r.questionType, t);
+    }
     t.n++;
     if (r.prediction === null) {
       t.miss++;
-      missing++;
+      this.#missing++;
     }
-    if (r.score !== null) t.values.push(r.score);
+    if (r.score !== null) {
+      if (t.size === t.values.length) {
+        const grown = new Float64Array(t.values.length * 2);
+        grown.set(t.values);
+        t.values = grown;
+      }
+      t.values[t.size++] = r.score;
+    }
   }
-  // pandas groupby sorts the keys; Python compares strings by code point.
-  const names = [...byType.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const types: TypeScore[] = names.map((questionType) => {
-    const t = byType.get(questionType)!;
+
+  /** The scores as lmms-eval aggregates them (see {@link aggregateScores}). */
+  scores(bench: Benchmark): BenchScores {
+    const byType = this.#byType;
+    // pandas groupby sorts the keys; Python compares strings by code point.
+    const names = [...byType.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const types: TypeScore[] = names.map((questionType) => {
+      const t = byType.get(questionType)!;
+      const values = t.values.subarray(0, t.size);
+      return {
+        questionType,
+        kind: t.kind,
+        questions: t.n,
+        scored: t.size,
+        missing: t.miss,
+        score: t.size ? pandasMean(values) : null,
+      };
+    });
+    const score = new Map(types.filter((t) => t.score !== null).map((t) => [t.questionType, t]));
+
+    const lmmsEval: Record<string, number> = {};
+    for (const t of score.values()) lmmsEval[`${t.questionType}_${metricName(t.kind)}`] = t.score!;
+    if (bench.name === "vsi") {
+      // The VLM-3R fork averages whichever levels are present (upstream assumes all three).
+      const levels = REL_DIRECTION_LEVELS.filter((l) => score.has(l));
+      if (levels.length) {
+        for (const l of levels) delete lmmsEval[`${l}_accuracy`];
+        lmmsEval.object_rel_direction_accuracy = pythonMean(
+          levels.map((l) => score.get(l)!.score!),
+        );
+      }
+    }
+    const taskValues = Object.values(lmmsEval);
+    const overall = taskValues.length ? pythonMean(taskValues) : null;
+    if (overall !== null) lmmsEval.overall = overall;
+
+    const columns = bench.columns.map((c) => {
+      const present = c.types.filter((t) => score.has(t)).map((t) => score.get(t)!.score!);
+      return present.length ? pythonMean(present) : null;
+    });
+    const presentColumns = columns.filter((c): c is number => c !== null);
+    const tableAvg = bench.name === "vsi"
+      ? overall
+      : presentColumns.length
+      ? pythonMean(presentColumns)
+      : null;
     return {
-      questionType,
-      kind: t.kind,
-      questions: t.n,
-      scored: t.values.length,
-      missing: t.miss,
-      score: t.values.length ? pandasMean(t.values) : null,
+      bench: bench.name,
+      types,
+      lmmsEval,
+      overall,
+      columns,
+      tableAvg,
+      missing: this.#missing,
     };
-  });
-  const score = new Map(types.filter((t) => t.score !== null).map((t) => [t.questionType, t]));
-
-  const lmmsEval: Record<string, number> = {};
-  for (const t of score.values()) lmmsEval[`${t.questionType}_${metricName(t.kind)}`] = t.score!;
-  if (bench.name === "vsi") {
-    // The VLM-3R fork averages whichever levels are present (upstream assumes all three).
-    const levels = REL_DIRECTION_LEVELS.filter((l) => score.has(l));
-    if (levels.length) {
-      for (const l of levels) delete lmmsEval[`${l}_accuracy`];
-      lmmsEval.object_rel_direction_accuracy = pythonMean(levels.map((l) => score.get(l)!.score!));
-    }
   }
-  const taskValues = Object.values(lmmsEval);
-  const overall = taskValues.length ? pythonMean(taskValues) : null;
-  if (overall !== null) lmmsEval.overall = overall;
-
-  const columns = bench.columns.map((c) => {
-    const present = c.types.filter((t) => score.has(t)).map((t) => score.get(t)!.score!);
-    return present.length ? pythonMean(present) : null;
-  });
-  const presentColumns = columns.filter((c): c is number => c !== null);
-  const tableAvg = bench.name === "vsi"
-    ? overall
-    : presentColumns.length
-    ? pythonMean(presentColumns)
-    : null;
-  return { bench: bench.name, types, lmmsEval, overall, columns, tableAvg, missing };
 }
 
 /**
@@ -288,10 +386,11 @@ export function scorePredictions(
   set: PreparedSet,
   predictions: ReadonlyMap<string, string | null> | PredictionSet,
   missing: MissingPolicy = "skip",
+  rules: ScoringRules = "vsibench",
 ): { results: QuestionResult[]; scores: BenchScores } {
   const map = predictions instanceof Map
     ? predictions
     : new Map([...(predictions as PredictionSet).byId].map(([k, v]) => [k, v.prediction]));
-  const results = scoreQuestions(set, map, missing);
+  const results = scoreQuestions(set, map, missing, rules);
   return { results, scores: aggregateScores(set.bench, results) };
 }

@@ -41,6 +41,151 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
   }
 }
 
+/** Bytes gathered before a {@link TextSink} writes them out. */
+const SINK_CHUNK = 1 << 20;
+
+/**
+ * Text written to an open file in large chunks: what a streamed output (JSON lines, a journal)
+ * writes through, so that its size is bounded by the disk, never by a string or the heap.
+ *
+ * @example
+ * ```ts
+ * const path = await Deno.makeTempFile();
+ * const sink = new TextSink(await Deno.open(path, { write: true, truncate: true }));
+ * await sink.write("a\n");
+ * await sink.write("b\n");
+ * await sink.close();
+ * if (sink.bytes !== 4 || await Deno.readTextFile(path) !== "a\nb\n") throw new Error();
+ * await Deno.remove(path);
+ * ```
+ */
+export class TextSink {
+  #file: Deno.FsFile;
+  #parts: string[] = [];
+  #pending = 0;
+  #bytes = 0;
+  #enc = new TextEncoder();
+
+  /** Writes to `file` (opened for writing; closed by {@link TextSink.close}). */
+  constructor(file: Deno.FsFile, bytesBefore = 0) {
+    this.#file = file;
+    this.#bytes = bytesBefore;
+  }
+
+  /** Bytes written so far, buffered ones included (plus `bytesBefore`). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Appends `text`; writes out once about a megabyte has gathered. */
+  async write(text: string): Promise<void> {
+    if (text === "") return;
+    this.#parts.push(text);
+    // UTF-16 length is a lower bound of the UTF-8 size: count exactly only on the way out.
+    this.#pending += text.length;
+    if (this.#pending >= SINK_CHUNK) await this.flush();
+  }
+
+  /** Writes out what is buffered. */
+  async flush(): Promise<void> {
+    if (this.#parts.length === 0) return;
+    const bytes = this.#enc.encode(this.#parts.join(""));
+    this.#parts = [];
+    this.#pending = 0;
+    this.#bytes += bytes.length;
+    for (let at = 0; at < bytes.length;) at += await this.#file.write(bytes.subarray(at));
+  }
+
+  /** Flushes and closes the file. */
+  async close(): Promise<void> {
+    try {
+      await this.flush();
+    } finally {
+      this.#file.close();
+    }
+  }
+
+  /** Closes the file without writing what is buffered. */
+  discard(): void {
+    this.#parts = [];
+    try {
+      this.#file.close();
+    } catch {
+      // Already closed.
+    }
+  }
+}
+
+/**
+ * A file streamed to a temporary name next to `path` ({@link tempPathFor}) and renamed into
+ * place by {@link AtomicFile.commit}: readers see the old file or the whole new one, and a
+ * failed or aborted write leaves nothing behind.
+ *
+ * @example
+ * ```ts
+ * const dir = await Deno.makeTempDir();
+ * const f = await AtomicFile.open(`${dir}/q.jsonl`);
+ * await f.write('{"a":1}\n');
+ * await f.commit();
+ * if (await Deno.readTextFile(`${dir}/q.jsonl`) !== '{"a":1}\n') throw new Error();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export class AtomicFile {
+  /** The temporary path being written. */
+  readonly temp: string;
+  #sink: TextSink;
+  #done = false;
+
+  private constructor(readonly path: string, temp: string, file: Deno.FsFile) {
+    this.temp = temp;
+    this.#sink = new TextSink(file);
+  }
+
+  /** Opens a temporary file for `path`. */
+  static async open(path: string): Promise<AtomicFile> {
+    const temp = tempPathFor(path);
+    const file = await Deno.open(temp, { write: true, create: true, truncate: true });
+    return new AtomicFile(path, temp, file);
+  }
+
+  /** Bytes written so far. */
+  get bytes(): number {
+    return this.#sink.bytes;
+  }
+
+  /** Appends `text`. */
+  async write(text: string): Promise<void> {
+    try {
+      await this.#sink.write(text);
+    } catch (e) {
+      await this.abort();
+      throw e;
+    }
+  }
+
+  /** Writes out the rest and renames the file into place. */
+  async commit(): Promise<void> {
+    if (this.#done) throw new Error(`${this.path}: already committed or aborted`);
+    this.#done = true;
+    try {
+      await this.#sink.close();
+      await Deno.rename(this.temp, this.path);
+    } catch (e) {
+      await Deno.remove(this.temp).catch(() => {});
+      throw e;
+    }
+  }
+
+  /** Drops the temporary file (safe to call more than once). */
+  async abort(): Promise<void> {
+    if (this.#done) return;
+    this.#done = true;
+    this.#sink.discard();
+    await Deno.remove(this.temp).catch(() => {});
+  }
+}
+
 /**
  * Writes `value` as JSON (two-space indent, trailing newline) atomically.
  *

@@ -330,47 +330,69 @@ function hashHex(s: string): string {
   return (h2 >>> 0).toString(16).padStart(8, "0") + (h1 >>> 0).toString(16).padStart(8, "0");
 }
 
+/** One scene's drafts as {@link RecordBuilder} letters them. */
+export interface SceneDraftsInput {
+  dataset: string;
+  scene: string;
+  video_path: string;
+  drafts: readonly QaDraft[];
+}
+
 /**
- * Records from drafts: letters balanced per task over the whole run (DECISIONS 12), question
- * text filled, ids derived from (dataset, scene, task, content) (DECISIONS 11). `scenes` must
- * come in (dataset, scene) order, as {@link loadMetadata} returns them.
+ * Letters and records scene after scene, holding only bounded state: per task its letter
+ * counts and its letter stream (DECISIONS 12), and the ids of the current scene. Feeding it
+ * scenes in (dataset, scene) order gives the very records of {@link buildRecords} over the
+ * whole run, one scene at a time, so that a run of any size streams: this is how the letters
+ * stay balanced over the whole run without holding it (and how `vlm3r merge` letters the
+ * scenes of several shards as one run).
+ *
+ * Ids need no run-wide set: an id starts with its dataset and scene, so two ids can only
+ * collide within one scene, and {@link loadMetadata} gives every (dataset, scene) once.
  *
  * @example
  * ```ts
+ * const options = { seed: "0", distance: "vsibench" as const, caps: {}, naOptions: false };
  * const drafts = [{ task: "object_rel_direction_easy", template: "{x}?", fields: { x: "q" },
  *   answer: "left", options: ["left", "right"] }];
- * const scenes = [{ dataset: "scannet", scene: "s", video_path: "s.mp4", drafts }];
- * const [r] = buildRecords(scenes, { seed: "0", distance: "vsibench", caps: {}, naOptions: false });
- * if (r.options![["A", "B"].indexOf(r.mc_answer!)] !== `${r.mc_answer}. left`) throw new Error();
+ * const b = new RecordBuilder(options);
+ * const [r1] = b.add({ dataset: "scannet", scene: "a", video_path: "a.mp4", drafts });
+ * const [r2] = b.add({ dataset: "scannet", scene: "b", video_path: "b.mp4", drafts });
+ * if (r1.mc_answer === r2.mc_answer) throw new Error("two options: the letters alternate");
  * ```
  */
-export function buildRecords(
-  scenes: readonly {
-    dataset: string;
-    scene: string;
-    video_path: string;
-    drafts: readonly QaDraft[];
-  }[],
-  options: GenerateOptions,
-  families: readonly TaskFamily[] = FAMILIES,
-): QaRecord[] {
-  const specs = new Map(families.flatMap((f) => f.tasks).map((t) => [t.name, t]));
-  const letters = new LetterBalancer();
-  const letterRng = runRng(options.seed).child("letters");
-  const streams = new Map<string, Rng>();
-  const stream = (task: string) => {
-    let r = streams.get(task);
-    if (!r) streams.set(task, r = letterRng.child(task));
+export class RecordBuilder {
+  #specs: Map<string, TaskSpec>;
+  #letters = new LetterBalancer();
+  #letterRng: Rng;
+  #streams = new Map<string, Rng>();
+  #ids = new Set<string>();
+  #scene = "";
+
+  constructor(readonly options: GenerateOptions, families: readonly TaskFamily[] = FAMILIES) {
+    this.#specs = new Map(families.flatMap((f) => f.tasks).map((t) => [t.name, t]));
+    this.#letterRng = runRng(options.seed).child("letters");
+  }
+
+  #stream(task: string): Rng {
+    let r = this.#streams.get(task);
+    if (!r) this.#streams.set(task, r = this.#letterRng.child(task));
     return r;
-  };
-  const ids = new Set<string>();
-  const records: QaRecord[] = [];
-  for (const s of scenes) {
+  }
+
+  /** The records of the next scene's drafts. */
+  add(s: SceneDraftsInput): QaRecord[] {
+    const key = `${s.dataset}/${s.scene}`;
+    if (key !== this.#scene) {
+      this.#ids.clear();
+      this.#scene = key;
+    }
+    const { options } = this;
+    const records: QaRecord[] = [];
     for (const d of s.drafts) {
-      const spec = specs.get(d.task);
+      const spec = this.#specs.get(d.task);
       if (!spec) throw new Error(`draft of unknown task '${d.task}'`);
       const lettered = d.options && (spec.answer === "mca" || options.naOptions)
-        ? letters.order(d.task, d.options, d.answer, stream(d.task))
+        ? this.#letters.order(d.task, d.options, d.answer, this.#stream(d.task))
         : undefined;
       const fields = { ...d.fields };
       (d.choiceFields ?? []).forEach((
@@ -398,8 +420,8 @@ export function buildRecords(
       ]);
       const base = `${s.dataset}/${s.scene}/${d.task}/${hashHex(content)}`;
       let id = base;
-      for (let k = 2; ids.has(id); k++) id = `${base}-${k}`;
-      ids.add(id);
+      for (let k = 2; this.#ids.has(id); k++) id = `${base}-${k}`;
+      this.#ids.add(id);
       const record: QaRecord = {
         id,
         dataset: s.dataset,
@@ -415,8 +437,32 @@ export function buildRecords(
       Object.assign(record, d.extra ?? {});
       records.push(record);
     }
+    return records;
   }
-  return records;
+}
+
+/**
+ * Records from drafts: letters balanced per task over the whole run (DECISIONS 12), question
+ * text filled, ids derived from (dataset, scene, task, content) (DECISIONS 11). `scenes` must
+ * come in (dataset, scene) order, as {@link loadMetadata} returns them. (A
+ * {@link RecordBuilder} fed the same scenes one by one gives the same records.)
+ *
+ * @example
+ * ```ts
+ * const drafts = [{ task: "object_rel_direction_easy", template: "{x}?", fields: { x: "q" },
+ *   answer: "left", options: ["left", "right"] }];
+ * const scenes = [{ dataset: "scannet", scene: "s", video_path: "s.mp4", drafts }];
+ * const [r] = buildRecords(scenes, { seed: "0", distance: "vsibench", caps: {}, naOptions: false });
+ * if (r.options![["A", "B"].indexOf(r.mc_answer!)] !== `${r.mc_answer}. left`) throw new Error();
+ * ```
+ */
+export function buildRecords(
+  scenes: readonly SceneDraftsInput[],
+  options: GenerateOptions,
+  families: readonly TaskFamily[] = FAMILIES,
+): QaRecord[] {
+  const builder = new RecordBuilder(options, families);
+  return scenes.flatMap((s) => builder.add(s));
 }
 
 /** Progress and parallelism of {@link generateQuestions}. */
@@ -447,9 +493,131 @@ export interface GenerateResult {
 }
 
 /**
+ * What scenes could not give, tallied scene by scene: per task the scenes it was skipped on
+ * for want of input, and one line per scene and input problem (naming every task it cost).
+ *
+ * @example
+ * ```ts
+ * const t = new SkipTally();
+ * t.add({ dataset: "scannet", scene: "s", skipped: [
+ *   { task: "camera_displacement", reason: "frames" },
+ *   { task: "route_planning", reason: "mesh", error: "bad mesh" },
+ * ] });
+ * if (t.skipped.get("camera_displacement")?.frames !== 1) throw new Error();
+ * if (t.failures[0] !== "route_planning on scannet/s: bad mesh" || t.failureCounts.mesh !== 1) {
+ *   throw new Error();
+ * }
+ * ```
+ */
+export class SkipTally {
+  /** Per task: scenes where it could not run, by reason. */
+  readonly skipped = new Map<string, { frames: number; mesh: number }>();
+  /** One line per scene and input problem. */
+  readonly failures: string[] = [];
+  /** How many of `failures` are of each kind. */
+  readonly failureCounts = { mesh: 0, frames: 0, answers: 0 };
+
+  /** Counts one scene's skipped tasks. */
+  add(r: Pick<SceneDrafts, "dataset" | "scene" | "skipped">): void {
+    const lost = new Map<
+      string,
+      { reason: keyof SkipTally["failureCounts"]; error: string; tasks: string[] }
+    >();
+    for (const s of r.skipped) {
+      if (s.error) {
+        const key = `${s.reason}\u0000${s.error}`;
+        const e = lost.get(key) ?? { reason: s.reason, error: s.error, tasks: [] };
+        e.tasks.push(s.task);
+        lost.set(key, e);
+        continue;
+      }
+      if (s.reason === "answers") continue;
+      const e = this.skipped.get(s.task) ?? { frames: 0, mesh: 0 };
+      e[s.reason]++;
+      this.skipped.set(s.task, e);
+    }
+    for (const e of lost.values()) {
+      this.failures.push(`${e.tasks.join(", ")} on ${r.dataset}/${r.scene}: ${e.error}`);
+      this.failureCounts[e.reason]++;
+    }
+  }
+}
+
+/** Scenes a worker run keeps in flight per worker: results wait for the slowest before them. */
+const WINDOW_PER_WORKER = 4;
+
+/**
+ * Generates the drafts of `scenes` one scene after another, in the order given, as an
+ * iterator: with `workers > 1` the scenes are spread over worker threads, at most a few per
+ * worker ahead of the first one not yet yielded, so memory holds a bounded window of scenes
+ * however many there are. Stop iterating early and the workers are closed.
+ *
+ * @example
+ * ```ts
+ * const scene = { source: "x", syntheticIds: true, meta: {
+ *   scene_name: "s", dataset: "scannet" as const, split: "val", video_path: "s.mp4", room_size: 30,
+ *   room_center: [0, 0, 0] as [number, number, number], object_counts: {}, object_bboxes: {} } };
+ * const options = { seed: "0", distance: "vsibench" as const, caps: {}, naOptions: false };
+ * for await (const d of generateSceneStream([scene], selectTasks(["room_size_estimation"]).tasks, options)) {
+ *   if (d.scene !== "s" || d.drafts[0].answer !== 30) throw new Error();
+ * }
+ * ```
+ */
+export async function* generateSceneStream(
+  scenes: readonly SceneInput[],
+  tasks: readonly TaskSpec[],
+  options: GenerateOptions,
+  run: RunOptions = {},
+): AsyncGenerator<SceneDrafts> {
+  const workers = Math.max(1, Math.min(run.workers ?? 1, scenes.length));
+  let done = 0;
+  if (workers === 1) {
+    for (const scene of scenes) {
+      const mesh = run.scenesRoot ? meshLoader(run.scenesRoot, scene.meta) : undefined;
+      const drafts = await generateSceneDrafts(scene, tasks, options, { mesh });
+      run.onScene?.(++done);
+      yield drafts;
+    }
+    return;
+  }
+  const pool = new WorkerPool<
+    { tasks: string[]; options: GenerateOptions; scenesRoot?: string },
+    SceneInput,
+    SceneDrafts
+  >(new URL("./gen_worker.ts", import.meta.url), workers);
+  const pending = new Map<number, Promise<SceneDrafts>>();
+  let next = 0;
+  const window = workers * WINDOW_PER_WORKER;
+  const launch = () => {
+    while (next < scenes.length && pending.size < window) {
+      const i = next++;
+      const p = pool.run(scenes[i]).then((r) => {
+        run.onScene?.(++done);
+        return r;
+      });
+      // Awaited in order below; a failure is raised there, not as an unhandled rejection.
+      p.catch(() => {});
+      pending.set(i, p);
+    }
+  };
+  try {
+    await pool.setup({ tasks: tasks.map((t) => t.name), options, scenesRoot: run.scenesRoot });
+    for (let i = 0; i < scenes.length; i++) {
+      launch();
+      const r = await pending.get(i)!;
+      pending.delete(i);
+      yield r;
+    }
+  } finally {
+    pool.close();
+  }
+}
+
+/**
  * Generates and letters the questions of `scenes` (in the order given: use
- * {@link loadMetadata}'s). With `workers > 1` scenes are spread over worker threads; the
- * output is the same.
+ * {@link loadMetadata}'s) and returns them all. With `workers > 1` scenes are spread over
+ * worker threads; the output is the same. (A run of any size streams instead: `vlm3r gen`
+ * feeds {@link generateSceneStream} to a {@link RecordBuilder}.)
  *
  * @example
  * ```ts
@@ -467,64 +635,16 @@ export async function generateQuestions(
   options: GenerateOptions,
   run: RunOptions = {},
 ): Promise<GenerateResult> {
-  const workers = Math.max(1, Math.min(run.workers ?? 1, scenes.length));
-  const results: SceneDrafts[] = new Array(scenes.length);
-  let done = 0;
-  if (workers === 1) {
-    for (let i = 0; i < scenes.length; i++) {
-      const mesh = run.scenesRoot ? meshLoader(run.scenesRoot, scenes[i].meta) : undefined;
-      results[i] = await generateSceneDrafts(scenes[i], tasks, options, { mesh });
-      run.onScene?.(++done);
-    }
-  } else {
-    const pool = new WorkerPool<
-      { tasks: string[]; options: GenerateOptions; scenesRoot?: string },
-      SceneInput,
-      SceneDrafts
-    >(
-      new URL("./gen_worker.ts", import.meta.url),
-      workers,
-    );
-    try {
-      await pool.setup({ tasks: tasks.map((t) => t.name), options, scenesRoot: run.scenesRoot });
-      await Promise.all(scenes.map(async (s, i) => {
-        results[i] = await pool.run(s);
-        run.onScene?.(++done);
-      }));
-    } finally {
-      pool.close();
+  const tally = new SkipTally();
+  const builder = new RecordBuilder(options);
+  const records: QaRecord[] = [];
+  let i = 0;
+  for await (const r of generateSceneStream(scenes, tasks, options, run)) {
+    tally.add(r);
+    for (const rec of builder.add({ ...r, video_path: scenes[i++].meta.video_path })) {
+      records.push(rec);
     }
   }
-  const skipped = new Map<string, { frames: number; mesh: number }>();
-  const failures: string[] = [];
-  const failureCounts = { mesh: 0, frames: 0, answers: 0 };
-  for (const r of results) {
-    // One line per scene and error, naming every task it cost.
-    const lost = new Map<
-      string,
-      { reason: keyof typeof failureCounts; error: string; tasks: string[] }
-    >();
-    for (const s of r.skipped) {
-      if (s.error) {
-        const key = `${s.reason}\u0000${s.error}`;
-        const e = lost.get(key) ?? { reason: s.reason, error: s.error, tasks: [] };
-        e.tasks.push(s.task);
-        lost.set(key, e);
-        continue;
-      }
-      if (s.reason === "answers") continue;
-      const e = skipped.get(s.task) ?? { frames: 0, mesh: 0 };
-      e[s.reason]++;
-      skipped.set(s.task, e);
-    }
-    for (const e of lost.values()) {
-      failures.push(`${e.tasks.join(", ")} on ${r.dataset}/${r.scene}: ${e.error}`);
-      failureCounts[e.reason]++;
-    }
-  }
-  const records = buildRecords(
-    results.map((r, i) => ({ ...r, video_path: scenes[i].meta.video_path })),
-    options,
-  );
+  const { skipped, failures, failureCounts } = tally;
   return { records, skipped, failures, failureCounts };
 }

@@ -12,23 +12,51 @@
  * extracts leaves the previous output untouched; one killed while it moves folders leaves no
  * metadata rather than metadata listing frames that are gone.
  *
+ * Memory stays flat however many scenes: each scene's metadata goes to the staging folder
+ * (`done/<position>.json`) as it finishes, and the metadata files are streamed from there.
+ *
+ * Shards (`--shard K/N`, see io/shard.ts): a shard extracts its part of the scenes, moves their
+ * frames into place (removing the split's metadata first, as a whole run does) and writes a
+ * shard file `metadata/<split>/<dataset>_meta_<split>.shard-K-of-N.jsonl`; `vlm3r merge`
+ * ({@link mergeMetaShards}) then writes the split's metadata files, the bytes a whole run
+ * writes (every scene is seeded by its name, so no scene depends on another).
+ *
+ * Resume (`--resume`): the staging folder of a killed run (its owner process gone) is taken
+ * over when it was made with the same settings; its finished scenes are kept and the others
+ * extracted. A run with `--resume` also keeps its staging folder when interrupted (Ctrl-C,
+ * SIGTERM), so that it can be resumed; without, the folder is removed as before.
+ *
  * @module
  */
 
+import { createHash } from "node:crypto";
 import { basename, dirname, join, resolve } from "node:path";
-import { removeTemps, replaceDir, tempPathFor, writeFileAtomic } from "../io/atomic.ts";
+import {
+  AtomicFile,
+  parseTempName,
+  processAlive,
+  removeTemps,
+  replaceDir,
+  tempPathFor,
+  writeFileAtomic,
+} from "../io/atomic.ts";
 import { DataError } from "../io/errors.ts";
 import { WorkerPool } from "../io/pool.ts";
+import {
+  inShard,
+  readShardHeader,
+  readShards,
+  runDifference,
+  type Shard,
+  SHARD_VERSION,
+  type ShardHeader,
+  shardPath,
+} from "../io/shard.ts";
 import { Rng } from "../geometry/rng.ts";
 import { readArkitScene } from "./arkitscenes.ts";
 import type { LabelMap } from "./labels.ts";
 import { extractScene, type SceneReport, type SceneResult } from "./meta.ts";
-import {
-  type DatasetName,
-  type FrameMetaFile,
-  metadataPaths,
-  type SceneMetaFile,
-} from "./metadata.ts";
+import { type DatasetName, metadataPaths } from "./metadata.ts";
 import { exists, type RawScene } from "./raw.ts";
 import { readScannetScene } from "./scannet.ts";
 import { readScannetppScene } from "./scannetpp.ts";
@@ -83,6 +111,14 @@ export interface MetaRunOptions {
    * <scene>`, `<file> written`): for logs, and for tests that stop a run there.
    */
   onCommitStep?: (step: string) => void | Promise<void>;
+  /** This run's shard of the scenes (absent or N = 1: all). */
+  shard?: Shard;
+  /** Take over the staging folder of a killed run with the same settings. */
+  resume?: boolean;
+  /** The command line, recorded in a shard file's header. */
+  command?: string;
+  /** Notes for the user (a run resumed, a shard already complete). */
+  onNote?: (message: string) => void;
 }
 
 /** What {@link runMeta} did. */
@@ -99,6 +135,10 @@ export interface MetaRunSummary {
   warnings: string[];
   /** Temporary folders an interrupted earlier run had left, removed before this one. */
   removedTemps: string[];
+  /** Scenes in the whole run (`scenes` is this shard's part). */
+  total: number;
+  /** Scenes a resumed run found finished. */
+  resumed: number;
 }
 
 /** The raw-data folder of each ARKitScenes split name. */
@@ -353,6 +393,9 @@ export async function processScene(job: SceneJob): Promise<SceneOutcome> {
   }
 }
 
+/** The kind name of meta shard files. */
+export const META_SHARD = "meta-shard";
+
 /**
  * Runs metadata extraction over a split and writes
  * `<out>/metadata/<split>/<dataset>_metadata_<split>.json` and
@@ -361,7 +404,8 @@ export async function processScene(job: SceneJob): Promise<SceneOutcome> {
  * dropped for invalid poses, sampled and with rendered 2D boxes, the warnings, and the failed
  * scenes. The sampled frames go to `<out>/color|depth/<split>/<scene>/`, moved into place with
  * the metadata (see the module notes). Temporary folders an interrupted run left for these
- * scenes are removed first; a strict run that stops leaves `out` as it was.
+ * scenes are removed first; a strict run that stops leaves `out` as it was. A shard writes its
+ * shard file instead of the metadata files (see the module notes).
  *
  * @example
  * ```ts ignore
@@ -384,22 +428,42 @@ export async function runMeta(options: MetaRunOptions): Promise<MetaRunSummary> 
     options.seed,
     warn,
   );
+  const shard = options.shard && options.shard.n > 1 ? options.shard : undefined;
+  const mine = entries.map((_, i) => i).filter((i) => !shard || inShard(i, shard));
   const summary: MetaRunSummary = {
     dataset,
     split,
-    scenes: entries.length,
+    scenes: mine.length,
     failed: [],
     reports: [],
     written: [],
     stoppedEarly: false,
     warnings,
     removedTemps: [],
+    total: entries.length,
+    resumed: 0,
   };
   // Nothing found (a wrong --root): the output, and any earlier metadata in it, stays as it is.
   if (entries.length === 0) return summary;
 
-  const dirs = metaDirs(out, dataset, split);
-  const names = entries.map((e) => e.name);
+  const dirs = metaDirs(out, dataset, split, shard);
+  const names = mine.map((i) => entries[i].name);
+  const settings = metaSettings(options, entries);
+  if (shard && options.resume && await isFile(dirs.shardFile!)) {
+    const h = await readShardHeader(dirs.shardFile!, META_SHARD);
+    const diff = runDifference(h.run, settings);
+    if (diff) {
+      throw new Error(`${dirs.shardFile}: written with other settings (${diff}); remove it`);
+    }
+    options.onNote?.(`${dirs.shardFile}: already complete (${mine.length} scenes); nothing to do`);
+    summary.resumed = mine.length;
+    summary.written = [dirs.shardFile!];
+    return summary;
+  }
+  const adopted = options.resume ? await adoptStage(out, dirs.stageName, settings) : undefined;
+  // Taken over first (renamed to this process's name), so that the cleanup below spares it.
+  const stage = tempPathFor(join(out, dirs.stageName));
+  if (adopted) await Deno.rename(adopted, stage);
   summary.removedTemps = [
     ...removeTemps(out, { targets: [dirs.stageName] }),
     ...removeTemps(dirs.color, { targets: names }),
@@ -408,26 +472,129 @@ export async function runMeta(options: MetaRunOptions): Promise<MetaRunSummary> 
   ];
   const created = await missingFolders(out);
   await Deno.mkdir(out, { recursive: true });
-  const stage = tempPathFor(join(out, dirs.stageName));
-  await Deno.mkdir(stage);
+  if (!adopted) {
+    await Deno.mkdir(join(stage, "done"), { recursive: true });
+    await writeFileAtomic(join(stage, "run.json"), JSON.stringify(settings) + "\n");
+  }
   let committed = false;
   try {
-    const outcomes = await processAll(entries, { ...options, stage }, warn);
-    const failed = outcomes.filter((o): o is SceneOutcome & { ok: false } => o?.ok === false)
-      .map((o) => ({ scene: o.name, message: o.error }));
-    const oks = outcomes.filter((o): o is SceneOutcome & { ok: true } => o?.ok === true);
-    summary.failed = failed;
-    summary.reports = oks.map((o) => o.result.report);
-    summary.stoppedEarly = options.strict && failed.length > 0;
+    const done = adopted ? await finishedScenes(stage, mine, entries) : new Map();
+    summary.resumed = done.size;
+    if (adopted) {
+      options.onNote?.(
+        `resuming ${basename(adopted)}: ${done.size} of ${mine.length} scenes already done`,
+      );
+    }
+    const { failed, reports } = await processAll(
+      entries,
+      mine.filter((i) => !done.has(i)),
+      { ...options, stage },
+      warn,
+      done.size,
+      mine.length,
+    );
+    summary.failed = mine.flatMap((i) => {
+      const f = failed.get(i);
+      return f ? [{ scene: entries[i].name, message: f }] : [];
+    });
+    summary.stoppedEarly = options.strict && failed.size > 0;
     if (summary.stoppedEarly) return summary;
-    summary.written = await commit(oks, failed, stage, dirs, options);
+    const staged = mine.flatMap((i) =>
+      failed.has(i) ? [] : [{ name: entries[i].name, load: () => readStaged(stage, i) }]
+    );
+    summary.reports = mine.flatMap((i) => {
+      const r = reports.get(i) ?? done.get(i);
+      return r ? [r] : [];
+    });
+    summary.written = shard
+      ? await commitShard(staged, mine, entries, failed, stage, dirs, options, settings)
+      : await commit(staged, summary.failed, summary.reports, stage, dirs, options);
     committed = true;
     return summary;
   } finally {
-    await Deno.remove(stage, { recursive: true }).catch(() => {});
+    // With --resume, a run that stops before the end keeps what it staged for the next one.
+    if (committed || !options.resume) {
+      await Deno.remove(stage, { recursive: true }).catch(() => {});
+    }
     // Folders this run created for output it then did not write (only if still empty).
     if (!committed) { for (const d of created) await Deno.remove(d).catch(() => {}); }
   }
+}
+
+/** The settings a staging folder and a shard file record, compared by resume and merge. */
+function metaSettings(o: MetaRunOptions, entries: readonly SceneEntry[]): Record<string, unknown> {
+  const sha = (v: unknown) => createHash("sha256").update(JSON.stringify(v)).digest("hex");
+  return {
+    dataset: o.dataset,
+    split: o.split,
+    frames: o.frames,
+    seed: o.seed,
+    format: o.format,
+    labels: sha(o.labels),
+    scenes: sha(entries.map((e) => e.name)),
+  };
+}
+
+/**
+ * The staging folder (`.<target>.tmp-<pid>-<n>` in `out`) a killed run with the same settings
+ * left, newest first; undefined when there is none. Its owner must be gone.
+ */
+async function adoptStage(
+  out: string,
+  target: string,
+  settings: Record<string, unknown>,
+): Promise<string | undefined> {
+  const found: { path: string; mtime: number }[] = [];
+  try {
+    for await (const e of Deno.readDir(out)) {
+      const t = parseTempName(e.name);
+      if (!e.isDirectory || t?.target !== target || processAlive(t.pid)) continue;
+      const path = join(out, e.name);
+      const run = await Deno.readTextFile(join(path, "run.json")).catch(() => undefined);
+      let same = false;
+      try {
+        same = run !== undefined && runDifference(JSON.parse(run), settings) === undefined;
+      } catch {
+        // Unreadable: not adopted (and removed as a leftover).
+      }
+      if (same) found.push({ path, mtime: (await Deno.stat(path)).mtime?.getTime() ?? 0 });
+    }
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  found.sort((a, b) => b.mtime - a.mtime);
+  return found[0]?.path;
+}
+
+/**
+ * The positions of `mine` whose staged metadata is complete, with their reports; the partial
+ * frames of the others are removed.
+ */
+async function finishedScenes(
+  stage: string,
+  mine: readonly number[],
+  entries: readonly SceneEntry[],
+): Promise<Map<number, SceneReport>> {
+  const done = new Map<number, SceneReport>();
+  for (const i of mine) {
+    const staged = await readStaged(stage, i).catch(() => undefined);
+    if (staged) done.set(i, staged.report);
+    else {
+      for (const kind of ["color", "depth"]) {
+        await Deno.remove(join(stage, kind, entries[i].name), { recursive: true }).catch(() => {});
+      }
+    }
+  }
+  return done;
+}
+
+/** A finished scene's metadata, as staged. */
+async function readStaged(stage: string, i: number): Promise<SceneResult> {
+  return JSON.parse(await Deno.readTextFile(join(stage, "done", `${i}.json`))) as SceneResult;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  return (await Deno.stat(path).catch(() => undefined))?.isFile === true;
 }
 
 /** Where a run's output and its temporary names go. */
@@ -437,11 +604,16 @@ interface MetaDirs {
   metadata: string;
   /** The metadata files of the split, in both formats, and the report. */
   files: string[];
-  /** Target name of the staging folder under `out` (`.meta-<dataset>-<split>.tmp-<pid>-<n>`). */
+  /**
+   * Target name of the staging folder under `out` (`.meta-<dataset>-<split>.tmp-<pid>-<n>`,
+   * `meta-<dataset>-<split>-shard-K-of-N` for a shard).
+   */
   stageName: string;
+  /** A shard's file. */
+  shardFile?: string;
 }
 
-function metaDirs(out: string, dataset: DatasetName, split: string): MetaDirs {
+function metaDirs(out: string, dataset: DatasetName, split: string, shard?: Shard): MetaDirs {
   const paths = metadataPaths(out, dataset, split);
   const scenes = basename(paths.scenes), frames = basename(paths.frames);
   return {
@@ -455,13 +627,17 @@ function metaDirs(out: string, dataset: DatasetName, split: string): MetaDirs {
       frames.replace(/\.json$/, ".jsonl"),
       `${dataset}_meta_report_${split}.json`,
     ],
-    stageName: `meta-${dataset}-${split}`,
+    stageName: `meta-${dataset}-${split}` + (shard ? `-shard-${shard.k}-of-${shard.n}` : ""),
+    shardFile: shard
+      ? shardPath(join(paths.dir, `${dataset}_meta_${split}.jsonl`), shard)
+      : undefined,
   };
 }
 
 /**
  * Removes this process's temporary output of a `meta` run (the staging folder, folders being
- * swapped, metadata being written): what an interrupt handler calls just before exiting.
+ * swapped, metadata being written): what an interrupt handler calls just before exiting. With
+ * `keepStage` (a `--resume` run) the staging folder stays, for the next run to take over.
  *
  * @example
  * ```ts
@@ -471,9 +647,17 @@ function metaDirs(out: string, dataset: DatasetName, split: string): MetaDirs {
  * await Deno.remove(out);
  * ```
  */
-export function removeOwnMetaTemps(out: string, dataset: DatasetName, split: string): string[] {
+export function removeOwnMetaTemps(
+  out: string,
+  dataset: DatasetName,
+  split: string,
+  keepStage = false,
+): string[] {
   const d = metaDirs(out, dataset, split);
-  return [out, d.color, d.depth, d.metadata].flatMap((dir) => removeTemps(dir, { owner: "self" }));
+  return [
+    ...(keepStage ? [] : removeTemps(out, { owner: "self" })),
+    ...[d.color, d.depth, d.metadata].flatMap((dir) => removeTemps(dir, { owner: "self" })),
+  ];
 }
 
 /** The folders `mkdir -p path` would create, deepest first. */
@@ -486,15 +670,22 @@ async function missingFolders(path: string): Promise<string[]> {
   return missing;
 }
 
-/** Extracts every scene (in workers when asked); a strict run stops taking scenes at a failure. */
+/**
+ * Extracts the scenes at positions `todo` of `entries` (in workers when asked), staging each
+ * finished scene's metadata as `<stage>/done/<position>.json`; returns the failures and the
+ * reports by position. A strict run stops taking scenes at a failure.
+ */
 async function processAll(
-  entries: SceneEntry[],
+  entries: readonly SceneEntry[],
+  todo: readonly number[],
   options: MetaRunOptions & { stage: string },
   warn: (message: string) => void,
-): Promise<(SceneOutcome | undefined)[]> {
-  const jobs: SceneJob[] = entries.map((scene) => ({
+  doneBefore: number,
+  total: number,
+): Promise<{ failed: Map<number, string>; reports: Map<number, SceneReport> }> {
+  const jobs: SceneJob[] = todo.map((i) => ({
     dataset: options.dataset,
-    scene,
+    scene: entries[i],
     split: options.split,
     labels: options.labels,
     frames: options.frames,
@@ -502,23 +693,31 @@ async function processAll(
     out: options.out,
     stage: options.stage,
   }));
-  const outcomes: (SceneOutcome | undefined)[] = new Array(jobs.length);
-  let done = 0, stop = false;
-  const settle = (k: number, o: SceneOutcome) => {
+  const failed = new Map<number, string>();
+  const reports = new Map<number, SceneReport>();
+  let done = doneBefore, stop = false;
+  const settle = async (k: number, o: SceneOutcome) => {
     if (stop) return;
-    outcomes[k] = o;
-    options.onProgress?.(++done, jobs.length);
+    if (o.ok) {
+      await writeFileAtomic(
+        join(options.stage, "done", `${todo[k]}.json`),
+        JSON.stringify(o.result),
+      );
+      reports.set(todo[k], o.result.report);
+    }
+    options.onProgress?.(++done, total);
     if (o.ok) {
       for (const w of o.result.report.warnings) warn(w);
     } else {
+      failed.set(todo[k], o.error);
       options.onFailure?.(o.name, o.error);
       if (options.strict) stop = true;
     }
   };
-  options.onProgress?.(0, jobs.length);
+  options.onProgress?.(done, total);
   if (options.workers <= 1 || jobs.length <= 1) {
-    for (let k = 0; k < jobs.length && !stop; k++) settle(k, await processScene(jobs[k]));
-    return outcomes;
+    for (let k = 0; k < jobs.length && !stop; k++) await settle(k, await processScene(jobs[k]));
+    return { failed, reports };
   }
   const size = Math.min(options.workers, jobs.length);
   const pool = new WorkerPool<never, SceneJob, SceneOutcome>(
@@ -531,7 +730,7 @@ async function processAll(
     await Promise.all(Array.from({ length: size }, async () => {
       while (!stop && next < jobs.length) {
         const k = next++, job = jobs[k];
-        settle(
+        await settle(
           k,
           await pool.run(job).catch((e) => ({
             ok: false as const,
@@ -544,7 +743,13 @@ async function processAll(
   } finally {
     pool.close();
   }
-  return outcomes;
+  return { failed, reports };
+}
+
+/** A finished scene of a run, its metadata read when needed. */
+interface StagedScene {
+  name: string;
+  load: () => Promise<SceneResult>;
 }
 
 /**
@@ -553,14 +758,26 @@ async function processAll(
  * written last, frame metadata after scene metadata. Returns the files written.
  */
 async function commit(
-  oks: (SceneOutcome & { ok: true })[],
+  oks: readonly StagedScene[],
   failed: { scene: string; message: string }[],
+  reports: readonly SceneReport[],
   stage: string,
   dirs: MetaDirs,
   options: MetaRunOptions,
 ): Promise<string[]> {
-  const { dataset, split } = options;
   const step = async (name: string) => await options.onCommitStep?.(name);
+  await removeSplitMetadata(dirs);
+  await step("metadata removed");
+  for (const o of oks) {
+    await replaceDir(join(stage, "color", o.name), join(dirs.color, o.name));
+    await replaceDir(join(stage, "depth", o.name), join(dirs.depth, o.name));
+    await step(`frames of ${o.name}`);
+  }
+  return await writeMetadataFiles(oks, failed, reports, dirs, options, step);
+}
+
+/** Removes the split's metadata files (both formats and the report), if any. */
+async function removeSplitMetadata(dirs: MetaDirs): Promise<void> {
   await Deno.mkdir(dirs.metadata, { recursive: true });
   await Deno.mkdir(dirs.color, { recursive: true });
   await Deno.mkdir(dirs.depth, { recursive: true });
@@ -569,59 +786,219 @@ async function commit(
       if (!(e instanceof Deno.errors.NotFound)) throw e;
     });
   }
+}
+
+/**
+ * Writes the report, then the scene and frame metadata of `oks` (streamed: one scene's metadata
+ * in memory at a time), each through a temporary file renamed into place, frame metadata last.
+ */
+async function writeMetadataFiles(
+  oks: readonly StagedScene[],
+  failed: { scene: string; message: string }[],
+  reports: readonly SceneReport[],
+  dirs: MetaDirs,
+  options: Pick<MetaRunOptions, "dataset" | "split" | "format">,
+  step: (name: string) => Promise<void>,
+): Promise<string[]> {
+  const { dataset, split } = options;
+  const jsonl = options.format === "jsonl";
+  const [scenesFile, framesFile] = (jsonl ? dirs.files.slice(2, 4) : dirs.files.slice(0, 2))
+    .map((f) => join(dirs.metadata, f));
+  const reportFile = join(dirs.metadata, dirs.files[4]);
+  // The per-scene report (DECISIONS 3: dropped frames are counted per scene) and the failures.
+  await writeFileAtomic(
+    reportFile,
+    JSON.stringify({ dataset, split, scenes: reports, failed }, null, 2) + "\n",
+  );
+  await step(`${basename(reportFile)} written`);
+  const scenesOut = await AtomicFile.open(scenesFile);
+  const framesOut = await AtomicFile.open(framesFile);
+  try {
+    if (jsonl) {
+      for (const o of oks) {
+        const r = await o.load();
+        await scenesOut.write(JSON.stringify(r.scene) + "\n");
+        await framesOut.write(JSON.stringify(r.frames) + "\n");
+      }
+    } else {
+      // Indent 4, as the reference writes its metadata; keys in JSON.stringify's order.
+      let first = true;
+      for (const o of jsonObjectOrder(oks, (o) => o.name)) {
+        const r = await o.load();
+        const sep = first ? "{\n    " : ",\n    ";
+        first = false;
+        const key = JSON.stringify(o.name);
+        await scenesOut.write(`${sep}${key}: ${indented(r.scene)}`);
+        await framesOut.write(`${sep}${key}: ${indented(r.frames)}`);
+      }
+      for (const f of [scenesOut, framesOut]) await f.write(first ? "{}\n" : "\n}\n");
+    }
+    await scenesOut.commit();
+    await step(`${basename(scenesFile)} written`);
+    await framesOut.commit();
+  } catch (e) {
+    await scenesOut.abort();
+    await framesOut.abort();
+    throw e;
+  }
+  await step(`${basename(framesFile)} written`);
+  return [scenesFile, framesFile, reportFile];
+}
+
+/** `JSON.stringify(value, null, 4)` as the value of a key at depth 1. */
+function indented(value: unknown): string {
+  return JSON.stringify(value, null, 4).replaceAll("\n", "\n    ");
+}
+
+/**
+ * Items in the order JSON.stringify writes the keys of an object built by inserting them in
+ * turn: array-index keys (canonical integers below 2^32 - 1, such as ARKitScenes' video ids)
+ * first, ascending, then the others in insertion order.
+ *
+ * @example
+ * ```ts
+ * const names = ["b", "42", "a", "7", "007"];
+ * const obj = Object.fromEntries(names.map((n) => [n, 0]));
+ * if (jsonObjectOrder(names, (n) => n).join() !== Object.keys(obj).join()) throw new Error();
+ * ```
+ */
+export function jsonObjectOrder<T>(items: readonly T[], key: (item: T) => string): T[] {
+  const isIndex = (k: string) => {
+    const n = Number(k);
+    return Number.isInteger(n) && n >= 0 && n < 4294967295 && String(n) === k;
+  };
+  const index = items.filter((x) => isIndex(key(x)))
+    .sort((a, b) => Number(key(a)) - Number(key(b)));
+  return [...index, ...items.filter((x) => !isIndex(key(x)))];
+}
+
+/**
+ * A shard's end: the split's metadata removed (no metadata may list frames being replaced),
+ * its scenes' frames moved into place, then its shard file written: a header with the run's
+ * settings, and one line per scene of the shard (its position, name, and metadata or failure).
+ */
+async function commitShard(
+  oks: readonly StagedScene[],
+  mine: readonly number[],
+  entries: readonly SceneEntry[],
+  failed: Map<number, string>,
+  stage: string,
+  dirs: MetaDirs,
+  options: MetaRunOptions,
+  settings: Record<string, unknown>,
+): Promise<string[]> {
+  const step = async (name: string) => await options.onCommitStep?.(name);
+  await removeSplitMetadata(dirs);
   await step("metadata removed");
   for (const o of oks) {
     await replaceDir(join(stage, "color", o.name), join(dirs.color, o.name));
     await replaceDir(join(stage, "depth", o.name), join(dirs.depth, o.name));
     await step(`frames of ${o.name}`);
   }
-
-  const jsonl = options.format === "jsonl";
-  const [scenesFile, framesFile] = (jsonl ? dirs.files.slice(2, 4) : dirs.files.slice(0, 2))
-    .map((f) => join(dirs.metadata, f));
-  const reportFile = join(dirs.metadata, dirs.files[4]);
-  // The per-scene report (DECISIONS 3: dropped frames are counted per scene) and the failures.
-  const reports = oks.map((o) => o.result.report);
-  await writeFileAtomic(
-    reportFile,
-    JSON.stringify({ dataset, split, scenes: reports, failed }, null, 2) + "\n",
-  );
-  await step(`${basename(reportFile)} written`);
-  if (jsonl) {
-    await writeLines(scenesFile, oks.map((o) => JSON.stringify(o.result.scene)));
-    await step(`${basename(scenesFile)} written`);
-    await writeLines(framesFile, oks.map((o) => JSON.stringify(o.result.frames)));
-  } else {
-    const scenes: SceneMetaFile = {}, frames: FrameMetaFile = {};
-    for (const o of oks) {
-      scenes[o.name] = o.result.scene;
-      frames[o.name] = o.result.frames;
-    }
-    // Indent 4, as the reference writes its metadata.
-    await writeFileAtomic(scenesFile, JSON.stringify(scenes, null, 4) + "\n");
-    await step(`${basename(scenesFile)} written`);
-    await writeFileAtomic(framesFile, JSON.stringify(frames, null, 4) + "\n");
-  }
-  await step(`${basename(framesFile)} written`);
-  return [scenesFile, framesFile, reportFile];
-}
-
-/** Writes lines through a temporary file renamed into place (large splits stream out). */
-async function writeLines(path: string, lines: string[]): Promise<void> {
-  const tmp = tempPathFor(path);
-  const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
-  const enc = new TextEncoder();
+  const header: ShardHeader = {
+    vlm3r: META_SHARD,
+    version: SHARD_VERSION,
+    shard: [options.shard!.k, options.shard!.n],
+    scenes: entries.length,
+    run: settings,
+    command: options.command,
+  };
+  const file = await AtomicFile.open(dirs.shardFile!);
   try {
-    for (const line of lines) {
-      const bytes = enc.encode(line + "\n");
-      let at = 0;
-      while (at < bytes.length) at += await file.write(bytes.subarray(at));
+    await file.write(JSON.stringify(header) + "\n");
+    for (const i of mine) {
+      const name = entries[i].name;
+      const error = failed.get(i);
+      const line = error !== undefined
+        ? { i, name, ok: false, error }
+        : { i, name, ok: true, ...await readStaged(stage, i) };
+      await file.write(JSON.stringify(line) + "\n");
     }
+    await file.commit();
   } catch (e) {
-    file.close();
-    await Deno.remove(tmp).catch(() => {});
+    await file.abort();
     throw e;
   }
-  file.close();
-  await Deno.rename(tmp, path);
+  await step(`${basename(dirs.shardFile!)} written`);
+  return [dirs.shardFile!];
+}
+
+/** What {@link mergeMetaShards} did. */
+export interface MetaMergeSummary {
+  dataset: DatasetName;
+  split: string;
+  scenes: number;
+  ok: number;
+  failed: { scene: string; message: string }[];
+  written: string[];
+}
+
+/**
+ * Joins the shard files 1..N of one `meta` run (their frames already in place under `out`)
+ * into the split's metadata files, as the whole run writes them.
+ *
+ * @example
+ * ```ts ignore
+ * await mergeMetaShards(["processed/metadata/val/scannet_meta_val.shard-1-of-2.jsonl",
+ *   "processed/metadata/val/scannet_meta_val.shard-2-of-2.jsonl"], "processed");
+ * ```
+ */
+export async function mergeMetaShards(
+  files: readonly string[],
+  out: string,
+): Promise<MetaMergeSummary> {
+  // First pass: where each scene's line is, and the failures; the metadata is read again when
+  // written (JSON key order may differ from the scene order).
+  const oks: StagedScene[] = [];
+  const failed: { scene: string; message: string }[] = [];
+  const reports: SceneReport[] = [];
+  for await (const line of readShards(files, META_SHARD)) {
+    const v = line.value as { name: string; ok: boolean; error?: string; report?: SceneReport };
+    if (!v.ok) {
+      failed.push({ scene: v.name, message: String(v.error) });
+      continue;
+    }
+    reports.push(v.report!);
+    const { file, start, end } = line;
+    oks.push({ name: v.name, load: () => readRange(file, start, end) });
+  }
+  const header = (await readShardHeader(files[0], META_SHARD)).run;
+  const dataset = header.dataset as DatasetName, split = String(header.split);
+  const format = header.format as "json" | "jsonl";
+  const dirs = metaDirs(out, dataset, split);
+  await removeSplitMetadata(dirs);
+  const written = await writeMetadataFiles(
+    oks,
+    failed,
+    reports,
+    dirs,
+    { dataset, split, format },
+    async () => {},
+  );
+  return {
+    dataset,
+    split,
+    scenes: oks.length + failed.length,
+    ok: oks.length,
+    failed,
+    written,
+  };
+}
+
+/** The scene metadata of one shard line, read back by its byte range. */
+async function readRange(file: string, start: number, end: number): Promise<SceneResult> {
+  const f = await Deno.open(file, { read: true });
+  try {
+    await f.seek(start, Deno.SeekMode.Start);
+    const buf = new Uint8Array(end - start);
+    for (let at = 0; at < buf.length;) {
+      const n = await f.read(buf.subarray(at));
+      if (n === null) throw new Error(`${file}: ends inside the line at byte ${start}`);
+      at += n;
+    }
+    const v = JSON.parse(new TextDecoder().decode(buf));
+    return { scene: v.scene, frames: v.frames, report: v.report };
+  } finally {
+    f.close();
+  }
 }
