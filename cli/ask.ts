@@ -8,7 +8,13 @@
  */
 
 import { detectBenchmark } from "../eval/benchmarks.ts";
-import { collectAnswers, findVideo, hasContent, SkipQuestion } from "../eval/collect.ts";
+import {
+  collectAnswers,
+  type CollectReport,
+  findVideo,
+  hasContent,
+  SkipQuestion,
+} from "../eval/collect.ts";
 import { promptKind } from "../eval/prompt.ts";
 import { readQuestions } from "../eval/records.ts";
 import { DataError } from "../io/errors.ts";
@@ -245,6 +251,14 @@ async function askQuestionsFile(ctx: Context): Promise<number> {
     ask,
     progress: ctx.progress("ask", set.questions.length, "questions"),
   }).finally(() => engine.destroy());
+  return finishAnswers(ctx, report, out);
+}
+
+/**
+ * Prints what answering a questions file did (`ask --questions`, `bench`); skipped questions
+ * fail the run (exit 1) once the other answers are written.
+ */
+export function finishAnswers(ctx: Context, report: CollectReport, out: string): number {
   ctx.out(
     `${report.answered} answered, ${report.resumed} already in ${out}, ` +
       `${report.skipped.length} skipped (${report.total} questions)`,

@@ -21,7 +21,13 @@ import {
 import { benchmarkPrompt, promptKind } from "../eval/prompt.ts";
 import { type EvalQuestion, readQuestions } from "../eval/records.ts";
 import { type Command, type Context, UsageError } from "./_command.ts";
-import { answerWithEngine, MODEL_OPTIONS, modelLocation, openEngine } from "./ask.ts";
+import {
+  answerWithEngine,
+  finishAnswers,
+  MODEL_OPTIONS,
+  modelLocation,
+  openEngine,
+} from "./ask.ts";
 import type { Progress } from "./progress.ts";
 import { checkOutputFile } from "./gen.ts";
 
@@ -179,18 +185,7 @@ async function runBench(ctx: Context): Promise<number> {
       bar,
     });
   }
-  ctx.out(
-    `${report.answered} answered, ${report.resumed} already in ${out}, ${report.skipped.length} skipped ` +
-      `(${report.total} questions)`,
-  );
-  if (report.skipped.length) {
-    const kept = report.answered + report.resumed;
-    throw new Error(
-      `${report.skipped.length} questions skipped (${report.skipped[0].reason}); ` +
-        (kept ? `the other answers are in ${out}` : `no answer, so no ${out}`),
-    );
-  }
-  return 0;
+  return finishAnswers(ctx, report, out);
 }
 
 /** Every question asked of the server at `endpoint`, a bounded number at once. */

@@ -11,6 +11,7 @@
 
 import { join } from "node:path";
 import { tempPathFor } from "./atomic.ts";
+import { loadFfmpegCore } from "./ffmpeg_wasm.ts";
 
 /** Which encoder to use; `auto` prefers the system binary. */
 export type VideoEncoder = "auto" | "ffmpeg" | "wasm";
@@ -129,35 +130,13 @@ export async function encodeMp4(
   return useSystem ? "ffmpeg" : "wasm";
 }
 
-interface FfmpegCore {
-  FS: {
-    mkdir(path: string): void;
-    writeFile(path: string, data: Uint8Array): void;
-    readFile(path: string): Uint8Array;
-  };
-  exec(...args: string[]): number;
-  setLogger(logger: (m: { type: string; message: string }) => void): void;
-}
-
 async function encodeWithWasm(
   dir: string,
   count: number,
   fps: number,
   crf: number,
 ): Promise<Uint8Array> {
-  // The Emscripten glue reads `self.location.href` as its script directory; Deno has no
-  // location unless run with --location, and the wasm binary is passed in directly anyway.
-  try {
-    void globalThis.location.href;
-  } catch {
-    Object.defineProperty(globalThis, "location", {
-      value: new URL("http://localhost/"),
-      configurable: true,
-    });
-  }
-  const { default: createFFmpegCore } = await import("@ffmpeg/core");
-  const wasmBinary = await Deno.readFile(new URL(import.meta.resolve("@ffmpeg/core/wasm")));
-  const core = await (createFFmpegCore as (o: unknown) => Promise<FfmpegCore>)({ wasmBinary });
+  const core = await loadFfmpegCore();
   const log: string[] = [];
   core.setLogger((m) => log.push(m.message));
   core.FS.mkdir("/in");

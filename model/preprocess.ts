@@ -14,6 +14,7 @@
 
 import { decodePng } from "../io/image.ts";
 import { DataError } from "../io/errors.ts";
+import { type FfmpegCore, loadFfmpegCore } from "../io/ffmpeg_wasm.ts";
 
 /** A decoded frame: `height` rows of `width` RGB pixels, 8 bits per channel, row-major. */
 export interface RgbFrame {
@@ -284,18 +285,6 @@ class SystemVideo implements VideoReader {
   }
 }
 
-interface FfmpegCore {
-  FS: {
-    mkdir(path: string): void;
-    writeFile(path: string, data: Uint8Array): void;
-    readFile(path: string, opts?: { encoding: string }): Uint8Array;
-    unlink(path: string): void;
-  };
-  exec(...args: string[]): number;
-  reset(): void;
-  setLogger(logger: (m: { type: string; message: string }) => void): void;
-}
-
 /** ffmpeg compiled to WebAssembly (`npm:@ffmpeg/core`): slower, needs nothing installed. */
 class WasmVideo implements VideoReader {
   readonly #log: string[] = [];
@@ -304,18 +293,7 @@ class WasmVideo implements VideoReader {
   }
 
   static async open(path: string): Promise<WasmVideo> {
-    // The Emscripten glue reads `self.location.href`; Deno has none without --location.
-    try {
-      void globalThis.location.href;
-    } catch {
-      Object.defineProperty(globalThis, "location", {
-        value: new URL("http://localhost/"),
-        configurable: true,
-      });
-    }
-    const { default: create } = await import("@ffmpeg/core");
-    const wasmBinary = await Deno.readFile(new URL(import.meta.resolve("@ffmpeg/core/wasm")));
-    const core = await (create as (o: unknown) => Promise<FfmpegCore>)({ wasmBinary });
+    const core = await loadFfmpegCore();
     core.FS.mkdir("/v");
     core.FS.writeFile("/v/in", await Deno.readFile(path));
     return new WasmVideo(path, core);
