@@ -7,13 +7,15 @@
 import { type AnswerKind, answerKind, type Benchmark } from "./benchmarks.ts";
 import type { EvalQuestion } from "./records.ts";
 
-// data-reference §8.1: the fallback pre-prompt and the two post-prompts, verbatim.
+// data-reference §8.1: the fallback pre-prompt and the two post-prompts, verbatim; VLM-3R's
+// own prompt (model/prompt.ts) is built from the same strings.
+import { MC_POST_PROMPT, NA_POST_PROMPT, PRE_PROMPT } from "../model/prompt.ts";
 /** Pre-prompt used when none is configured (lmms-eval's YAML gives "", which falls back). */
-export const PRE_PROMPT = "These are frames of a video.";
+export { PRE_PROMPT };
 /** Post-prompt of multiple-choice questions. */
-export const MCA_POST_PROMPT = "Answer with the option's letter from the given choices directly.";
+export const MCA_POST_PROMPT = MC_POST_PROMPT;
 /** Post-prompt of numerical questions. */
-export const NA_POST_PROMPT = "Please answer the question using a single word or phrase.";
+export { NA_POST_PROMPT };
 /** lmms-eval's numerical post-prompt for `gemini_api` and `gpt4v`. */
 export const NA_POST_PROMPT_API = "Do not response anything other than a single number!";
 
