@@ -396,12 +396,7 @@ async function runGen(ctx: Context): Promise<number> {
       questions: summary.questions,
     });
   }
-  if (ctx.flag("stats")) {
-    const stats = questionStats(kept, TASKS.map((t) => t.questionType));
-    for (const line of formatStats(stats)) ctx.out(line);
-    for (const line of formatRouteMix(routeMix(kept))) ctx.out(line);
-    for (const w of skewWarnings(stats)) ctx.err(`warning: ${w}`);
-  }
+  if (ctx.flag("stats")) printStats(ctx, kept);
   // Input that was given but not used fails the run, after the rest is written.
   const lost = loaded.problems.length + summary.tally.failures.length;
   if (lost > 0) {
@@ -472,4 +467,12 @@ export async function genDemo(
     });
   }
   return lines;
+}
+
+/** `--stats`: per type counts, letters and histograms, the route mix, skew warnings. */
+export function printStats(ctx: Context, records: Parameters<typeof questionStats>[0]): void {
+  const stats = questionStats(records, TASKS.map((t) => t.questionType));
+  for (const line of formatStats(stats)) ctx.out(line);
+  for (const line of formatRouteMix(routeMix(records))) ctx.out(line);
+  for (const w of skewWarnings(stats)) ctx.err(`warning: ${w}`);
 }

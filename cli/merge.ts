@@ -6,14 +6,19 @@
  */
 
 import { GEN_SHARD, mergeGenShards } from "../qa/gen_run.ts";
-import { TASKS } from "../qa/generate.ts";
-import { formatRouteMix, formatStats, questionStats, routeMix, skewWarnings } from "../qa/stats.ts";
 import type { QaRecord } from "../qa/types.ts";
 import { readLines } from "../io/lines.ts";
 import { outputFolderProblem } from "../io/atomic.ts";
 import { mergeMetaShards, META_SHARD } from "../scene/meta_run.ts";
 import { type Command, type Context, UsageError } from "./_command.ts";
-import { checkOutputFile, failureCounts, skipLines, statsRecord, writeProvenance } from "./gen.ts";
+import {
+  checkOutputFile,
+  failureCounts,
+  printStats,
+  skipLines,
+  statsRecord,
+  writeProvenance,
+} from "./gen.ts";
 
 /** The `merge` command. */
 export const merge: Command = {
@@ -118,12 +123,7 @@ async function runMerge(ctx: Context): Promise<number> {
     scenes: summary.scenes,
     questions: summary.questions,
   });
-  if (ctx.flag("stats")) {
-    const stats = questionStats(kept, TASKS.map((t) => t.questionType));
-    for (const line of formatStats(stats)) ctx.out(line);
-    for (const line of formatRouteMix(routeMix(kept))) ctx.out(line);
-    for (const w of skewWarnings(stats)) ctx.err(`warning: ${w}`);
-  }
+  if (ctx.flag("stats")) printStats(ctx, kept);
   const inputProblems = Number(summary.header.run.input_problems ?? 0);
   const lost = inputProblems + summary.tally.failures.length;
   if (lost > 0) {
