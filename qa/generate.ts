@@ -511,11 +511,15 @@ export interface GenerateResult {
  */
 export class SkipTally {
   /** Per task: scenes where it could not run, by reason. */
-  readonly skipped = new Map<string, { frames: number; mesh: number }>();
+  readonly skipped: Map<string, { frames: number; mesh: number }> = new Map();
   /** One line per scene and input problem. */
   readonly failures: string[] = [];
   /** How many of `failures` are of each kind. */
-  readonly failureCounts = { mesh: 0, frames: 0, answers: 0 };
+  readonly failureCounts: { mesh: number; frames: number; answers: number } = {
+    mesh: 0,
+    frames: 0,
+    answers: 0,
+  };
 
   /** Counts one scene's skipped tasks. */
   add(r: Pick<SceneDrafts, "dataset" | "scene" | "skipped">): void {
