@@ -44,7 +44,23 @@ function outputArgs(crf: number): string[] {
   ];
 }
 
-let systemFfmpeg: Promise<boolean> | undefined;
+const found = new Map<string, Promise<boolean>>();
+
+/**
+ * Whether a working `program` (`ffmpeg`, `ffprobe`) is on the PATH: it runs with `-version`
+ * and exits 0. Checked once per program and process.
+ *
+ * @example
+ * ```ts
+ * const both = await hasSystemProgram("ffmpeg") && await hasSystemProgram("ffprobe");
+ * if (typeof both !== "boolean") throw new Error();
+ * ```
+ */
+export function hasSystemProgram(program: string): Promise<boolean> {
+  let known = found.get(program);
+  if (!known) found.set(program, known = runs(program, ["-version"]));
+  return known;
+}
 
 /**
  * Whether a working `ffmpeg` is on the PATH (checked once).
@@ -56,8 +72,7 @@ let systemFfmpeg: Promise<boolean> | undefined;
  * ```
  */
 export function hasSystemFfmpeg(): Promise<boolean> {
-  systemFfmpeg ??= runs("ffmpeg", ["-version"]);
-  return systemFfmpeg;
+  return hasSystemProgram("ffmpeg");
 }
 
 /**

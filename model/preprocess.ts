@@ -14,6 +14,7 @@
 
 import { decodePng } from "../io/image.ts";
 import { DataError } from "../io/errors.ts";
+import { hasSystemProgram } from "../io/video.ts";
 import { type FfmpegCore, loadFfmpegCore } from "../io/ffmpeg_wasm.ts";
 
 /** A decoded frame: `height` rows of `width` RGB pixels, 8 bits per channel, row-major. */
@@ -211,21 +212,23 @@ function decodeArgs(input: string, indices: readonly number[]): string[] {
   ];
 }
 
-let hasFfmpeg: Promise<boolean> | undefined;
-
-function systemFfmpeg(): Promise<boolean> {
-  hasFfmpeg ??= Promise.all(
-    ["ffmpeg", "ffprobe"].map((cmd) =>
-      new Deno.Command(cmd, { args: ["-version"], stdout: "null", stderr: "null" }).output()
-        .then((r) => r.success).catch(() => false)
-    ),
-  ).then((ok) => ok.every(Boolean));
-  return hasFfmpeg;
+/** Whether both system programs the `ffmpeg` decoder runs are on the PATH. */
+async function systemFfmpeg(): Promise<boolean> {
+  return await hasSystemProgram("ffmpeg") && await hasSystemProgram("ffprobe");
 }
 
 async function run(path: string, cmd: string, args: string[]): Promise<Uint8Array> {
-  const out = await new Deno.Command(cmd, { args, stdin: "null", stdout: "piped", stderr: "piped" })
-    .output();
+  let out;
+  try {
+    out = await new Deno.Command(cmd, { args, stdin: "null", stdout: "piped", stderr: "piped" })
+      .output();
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    throw new Error(
+      `${path}: ${cmd} is not on the PATH: install ffmpeg (apt-get install ffmpeg) or decode ` +
+        `with the WebAssembly build (decoder "wasm" or "auto")`,
+    );
+  }
   if (!out.success) {
     const msg = new TextDecoder().decode(out.stderr).trim().split("\n").pop() ?? "";
     throw new DataError(path, "video", "a readable video file", `${cmd}: ${msg || "failed"}`);

@@ -22,7 +22,7 @@
 
 import { basename, join } from "node:path";
 import { DataError } from "../io/errors.ts";
-import { hasSystemFfmpeg } from "../io/video.ts";
+import { hasSystemFfmpeg, hasSystemProgram } from "../io/video.ts";
 import { encodedSize } from "../io/resize.ts";
 import type { Intrinsics, Mat4 } from "../geometry/pose.ts";
 import { scaleIntrinsics } from "../geometry/projection.ts";
@@ -283,12 +283,12 @@ function videoRate(entries: [number, number][]): number | undefined {
 }
 
 async function ffprobe(video: string, entries: string): Promise<string> {
-  if (!(await hasSystemFfmpeg())) {
+  if (!(await hasSystemProgram("ffprobe"))) {
     throw new DataError(
       video,
       "video",
       "ffmpeg/ffprobe installed to read it (or extracted iphone/rgb/ frames)",
-      "no ffmpeg",
+      "no ffprobe",
     );
   }
   const out = await new Deno.Command("ffprobe", {

@@ -4,11 +4,23 @@
 # Vulkan driver (WebGPU then falls back to Mesa's GL llvmpipe, or to nothing), no
 # XDG_RUNTIME_DIR, an empty Deno cache and no golden fixtures beside the clone. Runs
 # `npx -y deno@2.9.6 task demo` and `... task test`, then lists the skips the tests printed.
-# Exit status: 0 when both commands succeed. Usage: tests/fresh_machine.sh [--keep]
+# Exit status: 0 when both commands succeed.
+# Usage: tests/fresh_machine.sh [--keep] [--gpu]
+#   --keep  leave the work folder (printed) for a look at the logs
+#   --gpu   keep the Vulkan driver and point VLM3R_FIXTURES at ../shared/fixtures, so the
+#           WebGPU tests and the demo's ask stage run too, still without ffmpeg and chromium
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
-[ "${1:-}" = --keep ] && echo "work folder: $work" || trap 'rm -rf "$work"' EXIT
+keep=0 gpu=0
+for arg in "$@"; do
+  case $arg in
+  --keep) keep=1 ;;
+  --gpu) gpu=1 ;;
+  *) echo "usage: tests/fresh_machine.sh [--keep] [--gpu]" >&2 && exit 2 ;;
+  esac
+done
+[ "$keep" = 1 ] && echo "work folder: $work" || trap 'rm -rf "$work"' EXIT
 git clone -q "$repo" "$work/vlm3r" || exit 1
 
 # A PATH of links to every program on the current PATH but the system tools tests may use.
@@ -24,7 +36,12 @@ done
 
 cd "$work/vlm3r" || exit 1
 fresh=(env -u XDG_RUNTIME_DIR -u DENO_WEBGPU_BACKEND -u VLM3R_FIXTURES PATH="$work/bin"
-  VK_ICD_FILENAMES=/nonexistent/icd.json DENO_DIR="$work/deno-cache" NO_COLOR=1)
+  DENO_DIR="$work/deno-cache" NO_COLOR=1)
+if [ "$gpu" = 1 ]; then
+  fresh+=(DENO_WEBGPU_BACKEND=vulkan VLM3R_FIXTURES="$repo/../shared/fixtures")
+else
+  fresh+=(VK_ICD_FILENAMES=/nonexistent/icd.json)
+fi
 status=0
 echo "== npx -y deno@2.9.6 task demo"
 "${fresh[@]}" npx -y deno@2.9.6 task demo >"$work/demo.log" 2>&1 || status=1

@@ -2,7 +2,7 @@
 // reference's own tensors (vlm3r-tiny: uint8 frames -> PIL bicubic -> pixels -> CUT3R pixels),
 // frame sampling against numpy's linspace, and decoding of the golden's video by both decoders.
 import { assert, assertEquals, assertRejects } from "../assert.ts";
-import { sharedFixture } from "../_support.ts";
+import { needs, sharedFixture } from "../_support.ts";
 import { decodePng } from "../../io/image.ts";
 import { DataError } from "../../io/errors.ts";
 import { readSafetensors } from "../../model/weights/safetensors.ts";
@@ -138,14 +138,16 @@ Deno.test({
 });
 
 Deno.test({
-  name: "vlm3r-tiny video.mp4: both decoders give its 4 frames, close to the PNGs",
+  name: "vlm3r-tiny video.mp4: each decoder gives its 4 frames, close to the PNGs",
   ignore: !tiny,
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
     const pngs = [0, 1, 2, 3].map((i) => png(`${tiny}/frames/frame_${i}.png`));
     const got: Record<string, RgbFrame[]> = {};
-    for (const decoder of ["ffmpeg", "wasm"] as const) {
+    // Without a system ffmpeg (its absence printed by needs) only the wasm build is checked.
+    const system = !needs("ffmpeg", "ffprobe").ignore;
+    for (const decoder of system ? ["ffmpeg", "wasm"] as const : ["wasm"] as const) {
       const v = await readVideoFrames(`${tiny}/video.mp4`, { frames: 32, decoder });
       assertEquals(v.decoder, decoder);
       assertEquals(v.total, 4);
@@ -172,7 +174,7 @@ Deno.test({
     }
     // The two differ in rounding only: the system swscale converts with SIMD code, the wasm
     // build with its C code.
-    got.ffmpeg.forEach((f, i) => {
+    got.ffmpeg?.forEach((f, i) => {
       let sum = 0, max = 0;
       for (let k = 0; k < f.data.length; k++) {
         const d = Math.abs(f.data[k] - got.wasm[i].data[k]);
@@ -185,20 +187,63 @@ Deno.test({
 });
 
 Deno.test({
-  name: "unreadable, silent or missing videos are one clear error naming the file",
+  name: "unreadable or missing videos are one clear error naming the file (wasm decoder)",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
     const dir = await Deno.makeTempDir();
     try {
       await Deno.writeTextFile(`${dir}/junk.mp4`, "not a video");
-      for (const decoder of ["ffmpeg", "wasm"] as const) {
-        const e = await assertRejects(
-          () => readVideoFrames(`${dir}/junk.mp4`, { decoder }),
-          /junk\.mp4: video: expected a readable video file, got ffmpeg|junk\.mp4: video/,
-        );
-        assert(e instanceof DataError, String(e));
-      }
+      const e = await assertRejects(
+        () => readVideoFrames(`${dir}/junk.mp4`, { decoder: "wasm" }),
+        /junk\.mp4: video: expected a readable video file/,
+      );
+      assert(e instanceof DataError, String(e));
+      await assertRejects(
+        () => readVideoFrames(`${dir}/none.mp4`),
+        /none\.mp4: file: expected an existing file$/,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "asking for the system decoder without ffmpeg on the PATH says so in one line",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    const path = Deno.env.get("PATH") ?? "";
+    try {
+      await Deno.writeTextFile(`${dir}/room.mp4`, "not read");
+      Deno.env.set("PATH", dir);
+      await assertRejects(
+        () => readVideoFrames(`${dir}/room.mp4`, { decoder: "ffmpeg" }),
+        /room\.mp4: ffprobe is not on the PATH: install ffmpeg .*\(decoder "wasm"/,
+      );
+    } finally {
+      Deno.env.set("PATH", path);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "unreadable or silent videos are one clear error naming the file (both decoders)",
+  ...needs("ffmpeg", "ffprobe"),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.writeTextFile(`${dir}/junk.mp4`, "not a video");
+      const e = await assertRejects(
+        () => readVideoFrames(`${dir}/junk.mp4`, { decoder: "ffmpeg" }),
+        /junk\.mp4: video: expected a readable video file, got ffprobe/,
+      );
+      assert(e instanceof DataError, String(e));
       // A file with sound and no picture: zero video frames.
       const made = await new Deno.Command("ffmpeg", {
         args: ["-v", "error", "-f", "lavfi", "-i", "sine=d=0.2", "-c:a", "aac", `${dir}/mute.mp4`],
@@ -214,10 +259,46 @@ Deno.test({
         () => readVideoFrames(`${dir}/mute.mp4`, { decoder: "wasm" }),
         /mute\.mp4: video: expected a readable video file, got ffmpeg \(wasm\)/,
       );
-      await assertRejects(
-        () => readVideoFrames(`${dir}/none.mp4`),
-        /none\.mp4: file: expected an existing file$/,
-      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "without ffmpeg on the PATH, auto encodes and decodes through the wasm build",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    // A child process, since which programs exist is checked once per process.
+    const dir = await Deno.makeTempDir();
+    try {
+      const root = new URL("../../", import.meta.url).href;
+      const script = `
+        import { encodeJpeg } from "${root}io/image.ts";
+        import { encodeMp4 } from "${root}io/video.ts";
+        import { readVideoFrames } from "${root}model/preprocess.ts";
+        const dir = ${JSON.stringify(dir)};
+        for (let i = 0; i < 3; i++) {
+          const rgba = new Uint8Array(32 * 16 * 4).fill(40 + 80 * i);
+          await Deno.writeFile(dir + "/" + i + ".jpg", encodeJpeg(rgba, 32, 16));
+        }
+        const encoder = await encodeMp4(dir, 3, dir + "/room.mp4", { fps: 2 });
+        const v = await readVideoFrames(dir + "/room.mp4", { frames: 2 });
+        console.log(JSON.stringify({ encoder, decoder: v.decoder, indices: v.indices,
+          grey: v.frames.map((f) => f.data[0]) }));`;
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["eval", "--no-check", script],
+        env: { PATH: dir, NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const err = new TextDecoder().decode(out.stderr);
+      assert(out.success, err);
+      const got = JSON.parse(new TextDecoder().decode(out.stdout));
+      assertEquals([got.encoder, got.decoder, got.indices], ["wasm", "wasm", [0, 2]]);
+      // The first and last frames' grey levels survive H.264 within a few levels.
+      assert(Math.abs(got.grey[0] - 40) <= 4 && Math.abs(got.grey[1] - 200) <= 4, err + got.grey);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
