@@ -375,8 +375,8 @@ export {
   Cut3rTower,
   type Cut3rWeights,
   loadCut3rWeights,
-  parseCut3rArgs,
 } from "./model/cut3r.ts";
+export { cut3rArgs } from "./model/weights/config.ts";
 export { EMBED_TOKENS, spliceVisualTokens } from "./model/splice.ts";
 // The language model: Qwen2 on WebGPU, its CPU reference, tokenizer, prompt and generation.
 export { rmsNorm, rmsNormRef } from "./kernels/rms_norm.ts";

@@ -96,40 +96,16 @@ export const CUT3R_512_DPT_4_64: Cut3rConfig = {
 export const CUT3R_PREFIX = "cut3r.";
 
 /**
- * The keyword arguments of a CUT3R constructor string (`ckpt["args"].model`, e.g.
- * `ARCroco3DStereo(ARCroco3DStereoConfig(state_size=768, pos_embed='RoPE100', ...))`), as
- * plain values: numbers, strings (quotes removed), booleans, and tuples as strings. Nothing is
- * evaluated.
- *
- * @example
- * ```ts
- * const a = parseCut3rArgs("ARCroco3DStereo(ARCroco3DStereoConfig(state_size=27, pos_embed='RoPE100', img_size=(112, 112), pose_head=True))");
- * if (a.state_size !== 27 || a.pos_embed !== "RoPE100" || a.pose_head !== true) throw new Error();
- * ```
- */
-export function parseCut3rArgs(model: string): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const m of model.matchAll(/(\w+)=('[^']*'|"[^"]*"|\([^)]*\)|[^,()\s]+)/g)) {
-    const raw = m[2];
-    let v: unknown = raw;
-    if (/^['"]/.test(raw)) v = raw.slice(1, -1);
-    else if (raw === "True" || raw === "False") v = raw === "True";
-    else if (/^-?\d+(\.\d+)?(e-?\d+)?$/.test(raw)) v = Number(raw);
-    out[m[1]] = v;
-  }
-  return out;
-}
-
-/**
- * The model's shape from its constructor's keyword arguments ({@link parseCut3rArgs}, or a
- * JSON of them), with CroCo's and CUT3R's defaults for the rest (`state_dec_num_heads` 16,
+ * The model's shape from its constructor's keyword arguments (`cut3rArgs` of
+ * `model/weights/config.ts`, or a JSON of them), with CroCo's and CUT3R's defaults for the rest (`state_dec_num_heads` 16,
  * `local_mem_size` 256, `patch_size` 16, eps 1e-6, MLP ratio 4). Only what VLM-3R runs is
  * accepted: RoPE positions (`pos_embed='RoPE<base>'`), a 2D state grid and the pose head.
  * `file` names the source in errors.
  *
  * @example
  * ```ts
- * const c = cut3rConfig(parseCut3rArgs("M(C(enc_embed_dim=1024, enc_depth=24, enc_num_heads=16, dec_embed_dim=768, dec_depth=12, dec_num_heads=12, state_size=768, pos_embed='RoPE100', pose_head=True))"), "args");
+ * import { cut3rArgs } from "./weights/config.ts";
+ * const c = cut3rConfig(cut3rArgs("M(C(enc_embed_dim=1024, enc_depth=24, enc_num_heads=16, dec_embed_dim=768, dec_depth=12, dec_num_heads=12, state_size=768, pos_embed='RoPE100', pose_head=True))", "args"), "args");
  * if (JSON.stringify(c) !== JSON.stringify(CUT3R_512_DPT_4_64)) throw new Error();
  * ```
  */

@@ -23,7 +23,7 @@ import {
   VideoCache,
   type VisualEntry,
 } from "./cache.ts";
-import { cut3rConfig, Cut3rTower, loadCut3rWeights, parseCut3rArgs } from "./cut3r.ts";
+import { cut3rConfig, Cut3rTower, loadCut3rWeights } from "./cut3r.ts";
 import { FusionProjector, fusionProjectorWeights } from "./fusion.ts";
 import { decodeAnswer, generate } from "./generate.ts";
 import { preprocessFrames, type ShortVideo } from "./preprocess.ts";
@@ -47,7 +47,7 @@ import {
   probeVideo,
 } from "./video_input.ts";
 import { openModel } from "./weights/convert.ts";
-import type { ModelConfig } from "./weights/config.ts";
+import { cut3rArgs, type ModelConfig } from "./weights/config.ts";
 import { openRelease, type ReleasePaths } from "./weights/release.ts";
 import type { HostTensor } from "./weights/safetensors.ts";
 import type { TensorSource } from "./weights/source.ts";
@@ -208,7 +208,8 @@ export class Vlm3r {
       await loadSiglipWeights(source, siglipCfg, { prefix: SIGLIP_PREFIX, label: "model" }),
       { precision },
     );
-    const cut3rCfg = cut3rConfig(parseCut3rArgs(config.cut3r.constructor), "CUT3R args.model");
+    const where = "CUT3R args.model";
+    const cut3rCfg = cut3rConfig(cut3rArgs(config.cut3r.constructor, where), where);
     const cut3r = new Cut3rTower(
       gpu,
       await loadCut3rWeights(source, cut3rCfg, { label: "model" }),

@@ -262,17 +262,19 @@ const CUT3R_DEFAULTS: Json = {
 };
 
 /**
- * CUT3R's configuration from its checkpoint's constructor string (`ckpt["args"].model`), e.g.
- * `ARCroco3DStereo(ARCroco3DStereoConfig(state_size=768, ...))`, with CUT3R's defaults for
- * what it leaves out. The string is parsed as a Python call expression of literals.
+ * The keyword arguments of CUT3R's constructor string (`ckpt["args"].model`), e.g.
+ * `ARCroco3DStereo(ARCroco3DStereoConfig(state_size=768, pos_embed='RoPE100', ...))`, over
+ * CUT3R's defaults for what it leaves out. The string is parsed as a Python call expression of
+ * literals (tuples become arrays); nothing is evaluated. `file` names the source in errors.
  *
  * @example
  * ```ts
- * const c = cut3rConfig("ARCroco3DStereo(ARCroco3DStereoConfig(pose_head=True, enc_embed_dim=1024, img_size=(512, 512), depth_mode=('exp', -inf, inf)))", "x.pth");
- * if (c.encDim !== 1024 || c.imgSize[1] !== 512 || c.stateHeads !== 16 || c.decDepth !== 8) throw new Error();
+ * const a = cut3rArgs("M(C(state_size=27, pos_embed='RoPE100', img_size=(112, 112), pose_head=True))", "x.pth");
+ * if (a.state_size !== 27 || a.pos_embed !== "RoPE100" || a.pose_head !== true) throw new Error();
+ * if (a.enc_depth !== 12) throw new Error("a default");
  * ```
  */
-export function cut3rConfig(model: string, file: string): Cut3rConfig {
+export function cut3rArgs(model: string, file: string): Json {
   const call = parsePython(model, `${file}: args.model`);
   if (!(call instanceof PyCall)) {
     throw new DataError(file, "args.model", "a constructor call", model.slice(0, 60));
@@ -281,6 +283,20 @@ export function cut3rConfig(model: string, file: string): Cut3rConfig {
   const kw: Json = { ...CUT3R_DEFAULTS };
   const inner = call.args.find((a) => a instanceof PyCall) as PyCall | undefined;
   Object.assign(kw, inner?.kwargs ?? {}, call.kwargs);
+  return kw;
+}
+
+/**
+ * CUT3R's configuration from its checkpoint's constructor string ({@link cut3rArgs}).
+ *
+ * @example
+ * ```ts
+ * const c = cut3rConfig("ARCroco3DStereo(ARCroco3DStereoConfig(pose_head=True, enc_embed_dim=1024, img_size=(512, 512), depth_mode=('exp', -inf, inf)))", "x.pth");
+ * if (c.encDim !== 1024 || c.imgSize[1] !== 512 || c.stateHeads !== 16 || c.decDepth !== 8) throw new Error();
+ * ```
+ */
+export function cut3rConfig(model: string, file: string): Cut3rConfig {
+  const kw = cut3rArgs(model, file);
   const where = `${file}: args.model`;
   if (kw.pose_head !== true) {
     throw new DataError(

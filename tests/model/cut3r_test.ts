@@ -9,13 +9,13 @@ import { nmse } from "../../kernels/nmse.ts";
 import { readSafetensors } from "../../model/weights/safetensors.ts";
 import { mapSource } from "../../model/weights/source.ts";
 import { DataError } from "../../io/errors.ts";
+import { cut3rArgs } from "../../model/weights/config.ts";
 import {
   CUT3R_512_DPT_4_64,
   cut3rConfig,
   Cut3rTower,
   gridPositions,
   loadCut3rWeights,
-  parseCut3rArgs,
   statePositions,
 } from "../../model/cut3r.ts";
 
@@ -125,10 +125,10 @@ Deno.test("cut3r: configuration from the checkpoint's constructor string", () =>
     "output_mode='pts3d+pose', depth_mode=('exp', -inf, inf), conf_mode=('exp', 1, inf), " +
     "pose_mode=('exp', -inf, inf), enc_embed_dim=1024, enc_depth=24, enc_num_heads=16, " +
     "dec_embed_dim=768, dec_depth=12, dec_num_heads=12, landscape_only=False))";
-  assertEquals(cut3rConfig(parseCut3rArgs(real), "args"), CUT3R_512_DPT_4_64);
+  assertEquals(cut3rConfig(cut3rArgs(real, "args"), "args"), CUT3R_512_DPT_4_64);
   // vlm3r-tiny's (golden/meta.json): state branch 4 heads of 16, image branch 1 head of 64.
   const tiny = cut3rConfig(
-    parseCut3rArgs(
+    cut3rArgs(
       "ARCroco3DStereo(ARCroco3DStereoConfig(freeze='encoder', state_size=27, state_pe='2d', " +
         "state_dec_num_heads=4, local_mem_size=8, pos_embed='RoPE100', rgb_head=True, " +
         "pose_head=True, patch_embed_cls='ManyAR_PatchEmbed', img_size=(112, 112), " +
@@ -136,13 +136,14 @@ Deno.test("cut3r: configuration from the checkpoint's constructor string", () =>
         "conf_mode=('exp', 1, inf), pose_mode=('exp', -inf, inf), enc_embed_dim=128, " +
         "enc_depth=2, enc_num_heads=2, dec_embed_dim=64, dec_depth=2, dec_num_heads=1, " +
         "landscape_only=False))",
+      "args",
     ),
     "args",
   );
   assertEquals([tiny.stateHeads, tiny.memSize, tiny.decHeads, tiny.encDim], [4, 8, 1, 128]);
   let err: unknown;
   try {
-    cut3rConfig(parseCut3rArgs("M(C(pos_embed='cosine'))"), "cut3r.pth");
+    cut3rConfig(cut3rArgs("M(C(pos_embed='cosine'))", "cut3r.pth"), "cut3r.pth");
   } catch (e) {
     err = e;
   }

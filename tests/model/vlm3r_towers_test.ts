@@ -10,17 +10,12 @@ import { sharedFixture, testGpu } from "../_support.ts";
 import { acquireGpu, type Gpu } from "../../kernels/device.ts";
 import { nmse } from "../../kernels/nmse.ts";
 import { readSafetensors } from "../../model/weights/safetensors.ts";
+import { cut3rArgs } from "../../model/weights/config.ts";
 import type { HostTensor } from "../../model/weights/safetensors.ts";
 import { mapSource, type TensorSource } from "../../model/weights/source.ts";
 import { openTorch, tensorsOf, torchSource } from "../../model/weights/torch.ts";
 import { loadSiglipWeights, siglipConfig, SiglipTower } from "../../model/siglip.ts";
-import {
-  CUT3R_PREFIX,
-  cut3rConfig,
-  Cut3rTower,
-  loadCut3rWeights,
-  parseCut3rArgs,
-} from "../../model/cut3r.ts";
+import { CUT3R_PREFIX, cut3rConfig, Cut3rTower, loadCut3rWeights } from "../../model/cut3r.ts";
 import { FusionProjector, fusionProjectorWeights } from "../../model/fusion.ts";
 import { spliceVisualTokens } from "../../model/splice.ts";
 
@@ -112,7 +107,10 @@ Deno.test({
     check("siglip_out", hv, golden.get("siglip_out"));
     // CUT3R from the .pth, under vlm3r's names (cut3r. + state-dict key).
     const pth = await readPickle(`${dir}/cut3r/cut3r_tiny.pth`);
-    const config = cut3rConfig(parseCut3rArgs(meta.cut3r_model_string), "cut3r_tiny.pth");
+    const config = cut3rConfig(
+      cut3rArgs(meta.cut3r_model_string, "cut3r_tiny.pth"),
+      "cut3r_tiny.pth",
+    );
     const inner = ["", "model.", "module.", "model.module."].find((p) =>
       pth.info(`${p}patch_embed.proj.weight`)
     );
